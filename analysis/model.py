@@ -1,0 +1,208 @@
+"""The canonical data model: a NegativeSet of queries, documents and (query, document) pairs.
+
+Every loader produces one, every strategy consumes and returns one (DESIGN.md section 2).
+
+``pairs`` is long format, one row per (query, document, source):
+
+=========  ==========================================================================
+column     meaning and dtype
+=========  ==========================================================================
+qid        categorical over ``queries.qid`` (int codes, so ~4 bytes a row)
+did        categorical over ``docs.did``
+label      int8: 1 labelled positive, 0 negative
+source     categorical: the file a pair came from, "pool", or a strategy name
+rank       int32: 1-based raw rank in the retriever's ranking of the whole corpus,
+           positives included; ``RANK_UNKNOWN`` (0) when the file has no ranking
+score      float32 teacher similarity; NaN when unknown (never +-inf)
+=========  ==========================================================================
+
+Optional extra float32 columns (``ce_score`` from a cross-encoder) are kept as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+RANK_UNKNOWN = 0
+PAIR_COLUMNS = ("qid", "did", "label", "source", "rank", "score")
+OPTIONAL_FLOAT_COLUMNS = ("ce_score",)
+
+
+class DataError(ValueError):
+    """Bad input, located: ``file``, ``line`` (1-based, or None) and ``field`` (or None)."""
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 field: str | None = None):
+        self.file, self.line, self.field, self.reason = file, line, field, message
+        super().__init__(format_location(file, line, field) + message)
+
+
+def format_location(file: str | None, line: int | None, field: str | None) -> str:
+    """``'data.jsonl, line 3, field "neg": '`` for whatever parts are known."""
+    parts = []
+    if file:
+        parts.append(str(file))
+    if line is not None:
+        parts.append(f"line {line}")
+    if field:
+        parts.append(f'field "{field}"')
+    return ", ".join(parts) + ": " if parts else ""
+
+
+@dataclass(frozen=True)
+class Skip:
+    """One input row that could not be read: counted and reported, never silently dropped."""
+
+    file: str
+    line: int | None
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "reason": self.reason}
+
+
+@dataclass
+class NegativeSet:
+    """Queries, documents and labelled, optionally ranked and scored, pairs between them.
+
+    Construction normalises dtypes and validates; violations raise ``DataError``.
+    ``format`` names the format the set was read from, ``skipped`` lists unreadable rows,
+    ``meta`` carries free-form provenance (pool settings, file paths, ...).
+    """
+
+    queries: pd.DataFrame
+    docs: pd.DataFrame
+    pairs: pd.DataFrame
+    format: str = "unknown"
+    skipped: list[Skip] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.queries = _id_text_table(self.queries, "qid", "queries")
+        self.docs = _id_text_table(self.docs, "did", "docs")
+        self.pairs = _normalise_pairs(self.pairs, self.queries["qid"], self.docs["did"])
+
+    # -- counts -------------------------------------------------------------------------
+    @property
+    def num_positives(self) -> int:
+        return int((self.pairs["label"] == 1).sum())
+
+    @property
+    def num_negatives(self) -> int:
+        return int((self.pairs["label"] == 0).sum())
+
+    @property
+    def has_scores(self) -> bool:
+        return bool(self.pairs["score"].notna().any())
+
+    @property
+    def has_ranks(self) -> bool:
+        return bool((self.pairs["rank"] != RANK_UNKNOWN).any())
+
+    def summary(self) -> dict:
+        """The counts ``python -m analysis info --json`` prints."""
+        return {
+            "format": self.format,
+            "queries": len(self.queries),
+            "docs": len(self.docs),
+            "pairs": len(self.pairs),
+            "positives": self.num_positives,
+            "negatives": self.num_negatives,
+            "has_scores": self.has_scores,
+            "has_ranks": self.has_ranks,
+            "sources": sorted(map(str, self.pairs["source"].unique())),
+            "skipped": [s.as_dict() for s in self.skipped],
+        }
+
+    # -- lookups ------------------------------------------------------------------------
+    def query_text(self) -> pd.Series:
+        """qid -> text."""
+        return self.queries.set_index("qid")["text"]
+
+    def doc_text(self) -> pd.Series:
+        """did -> text."""
+        return self.docs.set_index("did")["text"]
+
+    def with_pairs(self, pairs: pd.DataFrame, **changes) -> "NegativeSet":
+        """A new set sharing queries and docs, with other pairs (e.g. a strategy's selection)."""
+        return NegativeSet(self.queries, self.docs, pairs, format=changes.get("format", self.format),
+                           skipped=changes.get("skipped", list(self.skipped)),
+                           meta=changes.get("meta", dict(self.meta)))
+
+
+def _id_text_table(table: pd.DataFrame, id_col: str, name: str) -> pd.DataFrame:
+    missing = {id_col, "text"} - set(table.columns)
+    if missing:
+        raise DataError(f"the {name} table lacks column(s) {sorted(missing)}", field=sorted(missing)[0])
+    out = pd.DataFrame({
+        id_col: table[id_col].astype(str).astype("string[pyarrow]"),
+        "text": table["text"].astype("string[pyarrow]"),
+    })
+    if out["text"].isna().any():
+        bad = out.loc[out["text"].isna(), id_col].iloc[0]
+        raise DataError(f"{name} {id_col}={bad!r} has no text", field="text")
+    dup = out[id_col].duplicated()
+    if dup.any():
+        raise DataError(f"{name} id {out.loc[dup, id_col].iloc[0]!r} appears twice", field=id_col)
+    return out.reset_index(drop=True)
+
+
+def _categorical(values: pd.Series, categories: pd.Series, column: str) -> pd.Categorical:
+    cat = pd.Categorical(values.astype(str), categories=pd.Index(categories.astype(str), dtype=object))
+    unknown = cat.codes < 0
+    if unknown.any():
+        first = values.astype(str)[unknown].iloc[0]
+        raise DataError(f"pairs refer to unknown {column} {first!r} ({int(unknown.sum())} rows)",
+                        field=column)
+    return cat
+
+
+def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series) -> pd.DataFrame:
+    missing = {"qid", "did", "label"} - set(pairs.columns)
+    if missing:
+        raise DataError(f"the pairs table lacks column(s) {sorted(missing)}", field=sorted(missing)[0])
+    n = len(pairs)
+    out = pd.DataFrame({
+        "qid": _categorical(pairs["qid"], qids, "qid"),
+        "did": _categorical(pairs["did"], dids, "did"),
+    })
+    label = pd.to_numeric(pairs["label"], errors="coerce")
+    bad = ~label.isin([0, 1])
+    if bad.any():
+        raise DataError(f"label must be 0 or 1, got {pairs['label'][bad].iloc[0]!r} "
+                        f"({int(bad.sum())} rows)", field="label")
+    out["label"] = label.to_numpy(dtype=np.int8)
+    source = pairs["source"] if "source" in pairs else pd.Series(["unknown"] * n)
+    out["source"] = pd.Categorical(pd.Series(source).astype(str).to_numpy())
+    if "rank" in pairs:
+        rank = pd.to_numeric(pairs["rank"], errors="coerce").fillna(RANK_UNKNOWN)
+        if (rank < 0).any() or (rank != np.floor(rank)).any():
+            raise DataError("rank must be a non-negative integer (0 = unknown)", field="rank")
+        out["rank"] = rank.to_numpy(dtype=np.int32)
+    else:
+        out["rank"] = np.full(n, RANK_UNKNOWN, dtype=np.int32)
+    for col in ("score", *OPTIONAL_FLOAT_COLUMNS):
+        if col not in pairs and col != "score":
+            continue
+        values = (pd.to_numeric(pairs[col], errors="coerce").to_numpy(dtype=np.float64)
+                  if col in pairs else np.full(n, np.nan))
+        if np.isinf(values).any():
+            raise DataError(f"{col} contains an infinite value ({int(np.isinf(values).sum())} rows)",
+                            field=col)
+        out[col] = values.astype(np.float32)
+    for extra in pairs.columns.difference(out.columns):
+        out[extra] = pairs[extra].to_numpy()
+    dup = out.duplicated(["qid", "did", "source"])
+    if dup.any():
+        row = out[dup].iloc[0]
+        raise DataError(f"pair (qid={row['qid']!r}, did={row['did']!r}, source={row['source']!r}) "
+                        f"appears {int(dup.sum()) + 1} times", field="did")
+    return out.reset_index(drop=True)
+
+
+def pair_codes(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes (qid, did) of a pairs table: the fast path for vectorised work."""
+    return pairs["qid"].cat.codes.to_numpy(), pairs["did"].cat.codes.to_numpy()
