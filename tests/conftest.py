@@ -36,11 +36,18 @@ def _shared_embedding_cache(tmp_path_factory) -> None:
     """One embedding cache for the whole run (all xdist workers), never inside the repo.
 
     Real text is encoded once per run; tests that need a cold cache pass their own directory.
+    Set NEGLENS_TEST_CACHE_DIR to keep the cache between runs while developing.
     """
+    kept = os.environ.get("NEGLENS_TEST_CACHE_DIR")
+    if kept:
+        os.environ["NEGLENS_CACHE_DIR"] = kept
+        return
     base = tmp_path_factory.getbasetemp()
     shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
     cache = shared / "neglens-embedding-cache"
     cache.mkdir(parents=True, exist_ok=True)
     os.environ["NEGLENS_CACHE_DIR"] = str(cache)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
