@@ -1,0 +1,1 @@
+"""The NegLens Streamlit app: thin pages over ``analysis`` (start it with ``make dashboard``)."""

@@ -1,0 +1,154 @@
+"""The app's state and caches: the current View, the loaded dataset, its pool, the selections.
+
+Caching rules (DESIGN.md section 8):
+
+- ``st.cache_resource`` holds the big read-only objects (datasets, pools, selections), keyed
+  only by small strings: the data's sha256, the loader override, the pool settings, the
+  strategy's JSON and the seed. No DataFrame is ever hashed.
+- A pool missing from the disk cache is built *outside* the cached function, under a progress
+  bar, then read back through it; so a cache hit never replays stale progress bars.
+- ``st.cache_data`` holds small derived results (histograms, tables) in the pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+from analysis import workspace as ws
+from analysis.model import NegativeSet
+from dashboard import state, ui
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = "sample_data"
+_VIEW = "view"
+
+
+def startup_data() -> str:
+    """The dataset the app was started on: ``-- --data PATH``, else ``$NEGLENS_DATA``, else
+    ``sample_data`` (the folder the project ships)."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--data")
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    chosen = args.data or os.environ.get("NEGLENS_DATA")
+    if chosen:
+        return chosen
+    return DEFAULT_DATA if Path(DEFAULT_DATA).exists() else str(REPO / DEFAULT_DATA)
+
+
+def view() -> state.View:
+    """This session's View: read from the URL on the first run, kept in session state after."""
+    if _VIEW not in st.session_state:
+        current, problems = state.from_query(st.query_params.to_dict() | _repeated("s"),
+                                             default_data=startup_data())
+        st.session_state[_VIEW] = current
+        st.session_state["url_problems"] = problems
+    return st.session_state[_VIEW]
+
+
+def _repeated(key: str) -> dict[str, list[str]]:
+    values = st.query_params.get_all(key)
+    return {key: values} if values else {}
+
+
+def write_url() -> None:
+    """Put the current View into the address bar (called at the end of every run)."""
+    wanted = state.to_query(view())
+    current = {key: st.query_params.get_all(key) for key in st.query_params.keys()}
+    normalised = {k: v if isinstance(v, list) else [v] for k, v in wanted.items()}
+    if current != normalised:
+        st.query_params.from_dict(wanted)
+
+
+def pool_settings() -> ws.PoolSettings:
+    current = view()
+    return ws.PoolSettings(model=current.model, top_n=current.top_n,
+                           cross_encoder=current.cross_encoder)
+
+
+# -- dataset ------------------------------------------------------------------------------------
+@st.cache_resource(max_entries=4, show_spinner="Loading the data ...")
+def _dataset(path: str, sha: str, fmt: str) -> NegativeSet:
+    return ws.load_dataset(path, format=fmt or None)
+
+
+def data_sha() -> str:
+    with ui.reported(f"Cannot read {view().data}"):
+        return ws.fingerprint(view().data)
+
+
+def dataset() -> NegativeSet:
+    """The current dataset, loaded once per (sha256, format override); bad data stops the page
+    with a clear message."""
+    current = view()
+    sha = data_sha()
+    with ui.reported(f"Cannot load {current.data}"):
+        return _dataset(current.data, sha, current.format)
+
+
+# -- pool ---------------------------------------------------------------------------------------
+def pool_key() -> str:
+    """Identity of the current pool: data sha256, loader override and pool settings."""
+    current = view()
+    with ui.reported("Pool settings"):
+        return f"{data_sha()}|{current.format}|{pool_settings().key()}"
+
+
+@st.cache_resource(max_entries=3, show_spinner="Reading the pool ...")
+def _pool(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> NegativeSet:
+    sha = key.split("|", 1)[0]
+    nset = _dataset(path, sha, fmt)
+    settings = ws.PoolSettings(model=model, top_n=top_n, cross_encoder=ce)
+    return ws.ensure_pool(nset, sha, settings, format=fmt or None)
+
+
+def pool_ready() -> bool:
+    """True when the pool needs no model: the data is a pool, or the pool is cached on disk."""
+    nset = dataset()
+    if ws.is_pool(nset):
+        return True
+    with ui.reported("Pool settings"):
+        return ws.pool_file(data_sha(), pool_settings(), format=view().format or None).is_file()
+
+
+def pool() -> NegativeSet:
+    """The current pool; built under a progress bar when neither cached nor given."""
+    current = view()
+    key = pool_key()
+    if not pool_ready():
+        bar = ui.ProgressBar("Building the candidate pool")
+        with ui.reported("Cannot build the pool"):
+            ws.ensure_pool(dataset(), data_sha(), pool_settings(), format=current.format or None,
+                           progress=bar)
+        bar.done()
+    with ui.reported("Cannot read the pool"):
+        return _pool(key, current.data, current.format, current.model, current.top_n,
+                     current.cross_encoder)
+
+
+# -- selections ---------------------------------------------------------------------------------
+@st.cache_resource(max_entries=64, show_spinner=False)
+def _selection(key: str, path: str, fmt: str, model: str, top_n: int, ce: str,
+               spec: str, seed: int):
+    chosen = json.loads(spec)
+    return ws.select(_pool(key, path, fmt, model, top_n, ce), chosen["name"], chosen["params"],
+                     seed=seed)
+
+
+def selections() -> dict:
+    """Strategy name -> Selection for every strategy in the View, on the current pool."""
+    current = view()
+    key = pool_key()
+    pool()  # builds when missing
+    out = {}
+    for name, params in current.strategies:
+        spec = json.dumps({"name": name, "params": params}, sort_keys=True)
+        with ui.reported(f"Strategy {name}"):
+            out[name] = _selection(key, current.data, current.format, current.model,
+                                   current.top_n, current.cross_encoder, spec, current.seed)
+    return out
