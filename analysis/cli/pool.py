@@ -1,0 +1,91 @@
+"""``python -m analysis pool INPUT --out POOL.parquet``: score and rank candidates for a set.
+
+Loads INPUT in any format ``analysis.formats`` reads, builds the pool (``analysis.pool``:
+top-N by exact cosine search over the corpus, every labelled positive, the input's own pairs
+located in the ranking) and writes it as a pool Parquet file (``analysis.formats.pool``), whose
+``query`` and ``document`` columns carry the texts. Progress goes to stderr as tqdm bars, one
+per stage; the summary line goes to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "pool", help="score and rank candidates: write a pool Parquet file",
+        description="Build a candidate pool: for each query, the top-N corpus documents by exact "
+                    "cosine search, plus every labelled positive, with raw ranks and scores.")
+    parser.add_argument("input", help="file or folder to pool (any format NegLens reads)")
+    parser.add_argument("--format", help="format of INPUT (default: detected)")
+    parser.add_argument("--corpus", metavar="PATH",
+                        help="documents to search (any format NegLens reads; its documents are "
+                             "used); default: the input's own documents")
+    parser.add_argument("--corpus-format", help="format of --corpus (default: detected)")
+    parser.add_argument("--model", metavar="NAME_OR_PATH",
+                        help="sentence-transformers bi-encoder (default: the bundled all-MiniLM-L6-v2)")
+    parser.add_argument("--query-prompt", help="text prepended to every query before encoding")
+    parser.add_argument("--document-prompt", help="text prepended to every document before encoding")
+    parser.add_argument("--cross-encoder", metavar="NAME_OR_PATH",
+                        help="sentence-transformers CrossEncoder: adds ce_score to every pair")
+    parser.add_argument("--top-n", type=int, default=100, help="candidates per query (default 100)")
+    parser.add_argument("--batch-size", type=int, default=32, help="encoding batch size (default 32)")
+    parser.add_argument("--device", help="torch device for the models (default: sentence-transformers' choice)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--out", required=True, metavar="POOL.parquet", help="pool file to write")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis.encode import load_encoder
+    from analysis.formats import load
+    from analysis.formats.pool import write_pool
+    from analysis.pool import build_pool
+    from analysis.rerank import load_cross_encoder
+
+    nset = load(args.input, format=args.format)
+    corpus = load(args.corpus, format=args.corpus_format) if args.corpus else None
+    encoder = load_encoder(args.model, device=args.device)
+    reranker = load_cross_encoder(args.cross_encoder, device=args.device) \
+        if args.cross_encoder else None
+    progress = TqdmProgress(disable=args.quiet)
+    try:
+        pool = build_pool(nset, corpus=corpus, corpus_name=args.corpus, model=encoder,
+                          query_prompt=args.query_prompt, document_prompt=args.document_prompt,
+                          top_n=args.top_n, cross_encoder=reranker, batch_size=args.batch_size,
+                          progress=progress)
+    finally:
+        progress.close()
+    write_pool(pool, args.out)
+    rows = pool.pairs[pool.pairs["source"] == "pool"]
+    beyond = int((rows["rank"] > args.top_n).sum())
+    print(f"wrote {args.out}: {len(pool.queries):,} queries, {len(rows):,} pool pairs "
+          f"(top {args.top_n} of {pool.meta['pool']['corpus_size']:,} documents, {beyond:,} "
+          f"positives beyond), {len(pool.pairs) - len(rows):,} input pairs ranked; "
+          f"{encoder.encoded:,} texts encoded, the rest from the cache")
+    return 0
+
+
+class TqdmProgress:
+    """``progress(done, total, stage)`` as tqdm bars on stderr, a new bar for each stage."""
+
+    def __init__(self, *, disable: bool = False):
+        self.disable, self.stage, self.bar = disable, None, None
+
+    def __call__(self, done: int, total: int, stage: str) -> None:
+        if self.disable:
+            return
+        if stage != self.stage:
+            from tqdm import tqdm
+
+            self.close()
+            self.stage = stage
+            self.bar = tqdm(total=total, desc=stage, file=sys.stderr, leave=True)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+        self.bar, self.stage = None, None
