@@ -1,0 +1,201 @@
+"""BEIR-style folders: corpus, queries, qrels, and optionally a TREC run file.
+
+Layout (BEIR's ``GenericDataLoader``)::
+
+    corpus.jsonl        {"_id", "title", "text"}      -> documents
+    queries.jsonl       {"_id", "text"}               -> queries
+    qrels/{split}.tsv   query-id  corpus-id  score    (a header line)
+    run.trec or *.run   qid Q0 docid rank score tag   (optional; or option run=PATH)
+
+Mapping: a document's text is ``title + " " + text`` when the title is not blank (BEIR's own
+join), else ``text``. Only queries judged in the chosen split are kept, as BEIR does; every
+corpus document is kept. Qrels score > 0 is a positive; 0 (or below) is a judged negative,
+kept with label 0. ``split`` defaults to "test", or the only split present.
+
+With a run file, every retrieved document becomes a pair with the run's rank and score:
+labelled as the qrels say, and a negative when unjudged. Judged pairs the run did not
+retrieve keep rank 0 (unknown) and no score. Run lines for queries outside the split are
+counted in one warning; lines naming unknown documents are skipped. A run whose ranks start
+at 0 is shifted to 1-based, with a warning.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from analysis.formats._builder import SetBuilder
+from analysis.formats._read import RowError, check_text, decode_line, get_field, iter_jsonl, iter_lines
+from analysis.formats._registry import Format
+from analysis.model import DataError, NegativeSet
+
+RUN_NAMES = ("run.trec",)
+RUN_SUFFIXES = (".run", ".trec")
+
+
+def detect(path: Path) -> bool:
+    return (path.is_dir() and (path / "corpus.jsonl").is_file()
+            and (path / "queries.jsonl").is_file() and (path / "qrels").is_dir())
+
+
+def _choose_split(qrels: Path, split: str | None) -> str:
+    splits = sorted(p.stem for p in qrels.glob("*.tsv"))
+    if split is not None:
+        if split not in splits:
+            raise DataError(f"no split {split!r}; splits: {splits}", file=str(qrels), field="split")
+        return split
+    if "test" in splits:
+        return "test"
+    if len(splits) == 1:
+        return splits[0]
+    raise DataError(f"no test split and several others {splits}; pass split=NAME",
+                    file=str(qrels), field="split")
+
+
+def _run_file(folder: Path, run) -> Path | None:
+    if run is not None:
+        return Path(run)
+    found = [p for p in sorted(folder.iterdir())
+             if p.is_file() and (p.name in RUN_NAMES or p.suffix in RUN_SUFFIXES)]
+    if len(found) > 1:
+        raise DataError(f"several run files {[p.name for p in found]}; pass run=PATH",
+                        file=str(folder), field="run")
+    return found[0] if found else None
+
+
+def load(path: Path, *, split: str | None = None, run=None) -> NegativeSet:
+    """Load a BEIR folder (and its run file, if any)."""
+    if not detect(path):
+        raise DataError("a BEIR folder needs corpus.jsonl, queries.jsonl and qrels/",
+                        file=str(path))
+    split = _choose_split(path / "qrels", split)
+    qrels_file = path / "qrels" / f"{split}.tsv"
+    run_file = _run_file(path, run)
+    builder = SetBuilder(str(qrels_file), source=path.name)
+    _read_corpus(path / "corpus.jsonl", builder)
+    texts = _read_queries(path / "queries.jsonl", builder)
+    judged = _read_qrels(qrels_file, builder, texts)
+    if run_file is not None:
+        _read_run(run_file, builder, judged)
+    used = ["corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"]
+    if run_file is not None:
+        used.append(str(run_file) if run is not None else run_file.name)
+    ignored = [{"file": f"qrels/{p.name}", "reason": f"another split (using {split!r})"}
+               for p in sorted((path / "qrels").iterdir()) if p != qrels_file]
+    ignored += [{"file": p.name, "reason": "not part of a BEIR folder"}
+                for p in sorted(path.iterdir())
+                if p.name not in used and p.name != "qrels" and not p.name.startswith(".")
+                and p != run_file]
+    return builder.build("beir", meta={"split": split, "files": {"used": used, "ignored": ignored}})
+
+
+def _read_corpus(file: Path, builder: SetBuilder) -> None:
+    def skip(line, err):
+        builder.skip(line, err, file=str(file))
+
+    for line, row in iter_jsonl(file, skip):
+        try:
+            did = get_field(row, "_id")
+            text, title = get_field(row, "text"), row.get("title")
+            if not isinstance(text, str):
+                raise RowError("text", f"expected text, got {type(text).__name__}")
+            joined = _join(title, text)
+            check_text(joined, "text")
+        except RowError as exc:
+            skip(line, exc)
+            continue
+        builder.doc(joined, did=str(did), line=line)
+
+
+def _join(title, text: str) -> str:
+    """BEIR's document text: title and text joined by a space; a blank part is left out."""
+    if not (isinstance(title, str) and title.strip()):
+        return text
+    return f"{title} {text}" if text.strip() else title
+
+
+def _read_queries(file: Path, builder: SetBuilder) -> dict[str, tuple[str, int]]:
+    texts: dict[str, tuple[str, int]] = {}
+    for line, row in iter_jsonl(file, lambda ln, err: builder.skip(ln, err, file=str(file))):
+        try:
+            qid = str(get_field(row, "_id"))
+            texts.setdefault(qid, (check_text(get_field(row, "text"), "text"), line))
+        except RowError as exc:
+            builder.skip(line, exc, file=str(file))
+    return texts
+
+
+def _columns(file: Path, builder: SetBuilder, count: int):
+    """(line, fields) of a whitespace/tab-separated file; a short line is skipped."""
+    for line, raw in iter_lines(file):
+        try:
+            fields = decode_line(raw, line).split()
+            if not fields:
+                continue
+            if len(fields) < count:
+                raise RowError(None, f"expected {count} columns, got {len(fields)}")
+        except RowError as exc:
+            builder.skip(line, exc, file=str(file))
+            continue
+        yield line, fields
+
+
+def _read_qrels(file: Path, builder: SetBuilder, texts: dict) -> dict[tuple[str, str], int]:
+    judged: dict[tuple[str, str], int] = {}
+    for line, (qid, did, score, *_) in _columns(file, builder, 3):
+        try:
+            try:
+                label = int(float(score) > 0)
+            except ValueError:
+                if line == 1:
+                    continue  # the header line: query-id corpus-id score
+                raise RowError("score", f"expected a number, got {score!r}") from None
+            if qid not in texts:
+                raise RowError("query-id", f"query {qid!r} is not in queries.jsonl")
+            if did not in builder.docs:
+                raise RowError("corpus-id", f"document {did!r} is not in corpus.jsonl")
+        except RowError as exc:
+            builder.skip(line, exc)
+            continue
+        text, qline = texts[qid]
+        builder.pair(builder.query(text, qid=qid, line=qline), did, label, line=line)
+        judged[(qid, did)] = label
+    return judged
+
+
+def _read_run(file: Path, builder: SetBuilder, judged: dict) -> None:
+    if not file.is_file():
+        raise DataError("no such run file", file=str(file), field="run")
+    if file.stat().st_size == 0:
+        raise DataError("the run file is empty (0 bytes)", file=str(file), line=1)
+    rows, outside = [], set()
+    for line, (qid, _q0, did, rank, score, *_) in _columns(file, builder, 6):
+        try:
+            if qid not in builder.queries:
+                outside.add(qid)
+                continue
+            if did not in builder.docs:
+                raise RowError("docid", f"document {did!r} is not in corpus.jsonl")
+            try:
+                rank_value, score_value = int(rank), float(score)
+            except ValueError:
+                raise RowError("rank", f"expected an integer rank and a number score, got "
+                                       f"{rank!r} {score!r}") from None
+            if rank_value < 0 or math.isinf(score_value):
+                raise RowError("rank", "rank must be >= 0 and score finite")
+        except RowError as exc:
+            builder.skip(line, exc, file=str(file))
+            continue
+        rows.append((line, qid, did, rank_value, score_value))
+    if outside:
+        builder.warn(None, f"{len(outside)} queries in the run are not judged in this split; "
+                           "their lines are ignored", file=str(file))
+    shift = int(bool(rows) and min(r[3] for r in rows) == 0)
+    if shift:
+        builder.warn(None, "ranks start at 0; shifted to 1-based", file=str(file))
+    for line, qid, did, rank, score in rows:
+        builder.pair(qid, did, judged.get((qid, did), 0), score=score, rank=rank + shift, line=line)
+
+
+FORMAT = Format(name="beir", detect=detect, load=load, priority=30, files=False,
+                fields=("_id", "title", "text"))
