@@ -31,26 +31,16 @@ def parse_list_cell(cell: str, field: str) -> list:
             return value
     except json.JSONDecodeError:
         pass
+    inner = text[1:-1].replace("\n", " ").strip()  # a repr escapes newlines inside items
+    strings = _string_tokens(inner)
+    if strings is not None:  # numpy: 'a' 'b' with no commas (Python would glue them into one)
+        return [ast.literal_eval(s) for s in strings]
     try:
         value = ast.literal_eval(text)
         if isinstance(value, list):
             return value
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         pass
-    return _numpy_repr(text, field)
-
-
-def _numpy_repr(text: str, field: str) -> list:
-    """Items of a numpy array repr: string literals, or numbers, separated by whitespace."""
-    inner = text[1:-1].replace("\n", " ").strip()  # a repr escapes newlines in items
-    try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(inner).readline)
-                  if t.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER,
-                                    tokenize.INDENT, tokenize.DEDENT)]
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        tokens = None
-    if tokens and all(t.type == tokenize.STRING for t in tokens):
-        return [ast.literal_eval(t.string) for t in tokens]
     parts = inner.split()
     if "..." in parts:
         raise RowError(field, "the list was shortened with '...' when the CSV was written; "
@@ -59,3 +49,16 @@ def _numpy_repr(text: str, field: str) -> list:
         return [float(p) for p in parts]
     except ValueError:
         raise RowError(field, f"cannot read a list from {text[:40]!r}") from None
+
+
+def _string_tokens(inner: str) -> list[str] | None:
+    """The string literals of ``inner`` when it holds nothing else, else None."""
+    skip = (tokenize.NEWLINE, tokenize.NL, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT)
+    try:
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(inner).readline)
+                  if t.type not in skip]
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    if tokens and all(t.type == tokenize.STRING for t in tokens):
+        return [t.string for t in tokens]
+    return None

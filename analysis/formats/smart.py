@@ -110,7 +110,8 @@ def load(path: Path) -> NegativeSet:
     roles, ignored = _roles(path)
     missing = [role for role in ("docs", "queries", "rels") if role not in roles]
     if missing:
-        raise DataError(f"no SMART {' or '.join(missing)} file found; looked at "
+        names = {"docs": "documents", "queries": "queries", "rels": "relevance"}
+        raise DataError(f"no SMART {' or '.join(names[m] for m in missing)} file found; looked at "
                         f"{[i['file'] for i in ignored] + [p.name for p in roles.values()]}",
                         file=str(path))
     builder = SetBuilder(str(roles["rels"]), source=path.name)

@@ -121,7 +121,10 @@ def _passages(row: dict, field: str, *, allow_empty: bool) -> list[tuple[str | N
         if not isinstance(passage, dict):
             raise RowError(field, f"item {i}: expected an object with docid, title, text")
         docid = passage.get("docid")
-        text = check_text(get_field(passage, "text"), f"{field}[{i}].text")
+        where = f"{field}[{i}].text"
+        if "text" not in passage:
+            raise RowError(where, "missing" + suggestion("text", passage))
+        text = check_text(passage["text"], where)
         out.append((None if docid is None else str(docid), _joined(passage.get("title"), text)))
     return out
 
