@@ -1,0 +1,114 @@
+"""Vectorised operations on segments: runs of equal query codes in rows sorted by query.
+
+Every strategy works on pool rows sorted by ``(query code, rank)``, so each query is one
+contiguous segment. The helpers here replace per-query Python loops with a handful of whole-array
+operations: segment starts come from ``np.flatnonzero`` on code changes, positions inside a
+segment from ``arange`` minus the repeated segment start, and per-segment top-k from one stable
+sort by ``(code, -key)`` (``descending_rank``).
+
+Weighted sampling without replacement uses the Gumbel-top-k trick (Vieira 2014; Kool, van Hoof
+and Welling, ICML 2019): adding independent standard Gumbel noise to ``log w`` and keeping the k
+largest keys draws k items exactly as successive sampling without replacement with probabilities
+proportional to ``w`` (the Plackett-Luce model), which is what "draw with ``random.choices`` until
+k distinct" approximates in the reference implementations.
+
+``codes`` arguments are non-decreasing integer arrays (sorted by segment) unless a function says
+otherwise; ``k`` is a scalar or one value per row (the value of the row's segment).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def segment_starts(codes: np.ndarray) -> np.ndarray:
+    """Index of the first row of each run of equal values in ``codes``."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.concatenate(([0], np.flatnonzero(codes[1:] != codes[:-1]) + 1))
+
+
+def position_in_segment(codes: np.ndarray) -> np.ndarray:
+    """0-based position of every row inside its run of equal codes."""
+    n = len(codes)
+    starts = segment_starts(codes)
+    lengths = np.diff(np.append(starts, n))
+    return np.arange(n, dtype=np.int64) - np.repeat(starts, lengths)
+
+
+def count_before(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """For every row, how many earlier rows of its segment have ``mask`` set.
+
+    Where ``mask`` is set this is the row's 0-based position among the masked rows of its
+    segment (e.g. the position of a negative among the non-positives of its query).
+    """
+    n = len(codes)
+    flags = mask.astype(np.int64)
+    before = np.cumsum(flags) - flags
+    starts = segment_starts(codes)
+    lengths = np.diff(np.append(starts, n))
+    return before - np.repeat(before[starts], lengths)
+
+
+def is_sorted_within(codes: np.ndarray, key: np.ndarray, *, descending: bool) -> bool:
+    """True when ``key`` is monotone (non-increasing if ``descending``) inside every segment."""
+    if len(codes) < 2:
+        return True
+    step = np.diff(key)
+    ok = (step <= 0) if descending else (step >= 0)
+    return bool(np.all(ok | (codes[1:] != codes[:-1])))
+
+
+def descending_rank(codes: np.ndarray, key: np.ndarray) -> np.ndarray:
+    """0-based rank of every row inside its segment by descending ``key``.
+
+    Ties keep row order (earlier rows rank first); NaN ranks like ``-inf``, after every number.
+    Rows already in order cost one pass. Otherwise the segments are laid out as the rows of a
+    dense (segments x longest segment) matrix and sorted along its second axis, which is several
+    times faster than ``np.lexsort`` on ``(codes, -key)``; when that matrix would be much larger
+    than the data (a few very long segments) the lexsort is used instead.
+    """
+    n = len(codes)
+    key = np.where(np.isnan(key), -np.inf, key)
+    if is_sorted_within(codes, key, descending=True):
+        return position_in_segment(codes)
+    starts = segment_starts(codes)
+    lengths = np.diff(np.append(starts, n))
+    width = int(lengths.max())
+    if len(starts) * width > 4 * n + 4096:
+        order = np.lexsort((-key, codes))
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = position_in_segment(codes[order])
+        return rank
+    segment = np.repeat(np.arange(len(starts)), lengths)
+    column = np.arange(n, dtype=np.int64) - np.repeat(starts, lengths)
+    dense = np.full((len(starts), width), np.inf)
+    dense[segment, column] = -key
+    order = np.argsort(dense, axis=1, kind="stable")
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.broadcast_to(np.arange(width), order.shape), axis=1)
+    return ranks[segment, column]
+
+
+def top_k_mask(codes: np.ndarray, key: np.ndarray, k: int | np.ndarray) -> np.ndarray:
+    """Rows holding the ``k`` largest ``key`` values of their segment (ties: earlier rows first).
+
+    Rows whose key is ``-inf`` or NaN are never chosen, so a segment may yield fewer than ``k``.
+    """
+    return (descending_rank(codes, key) < k) & (key > -np.inf)
+
+
+def gumbel_top_k(codes: np.ndarray, log_weights: np.ndarray, k: int | np.ndarray,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Sample ``k`` rows per segment without replacement, with probability proportional to weight.
+
+    ``log_weights`` may hold ``-inf`` (weight 0: never drawn). Draws exactly ``len(codes)`` Gumbel
+    variates from ``rng``, so the result depends only on the seed and the rows given.
+    """
+    keys = log_weights + rng.gumbel(size=len(codes))
+    return top_k_mask(codes, keys, k)
+
+
+def segment_sizes(codes: np.ndarray, mask: np.ndarray, num_codes: int) -> np.ndarray:
+    """Per code (0 .. num_codes-1), how many rows have ``mask`` set. ``codes`` need not be sorted."""
+    return np.bincount(codes[mask], minlength=num_codes)

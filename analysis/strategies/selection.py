@@ -1,0 +1,115 @@
+"""What a strategy returns: the chosen pool rows and a report of how it got there.
+
+A ``Selection`` is row indices into ``pool.pairs`` (int64, ordered by ``(qid, rank)``) plus the
+strategy's name and parameters, so it costs 8 bytes a chosen row and never copies the pool. Its
+``Report`` says, as sentence-transformers prints it, how many candidates each filter removed (in
+order, each counting only what the earlier ones left) and which queries got fewer negatives than
+asked: a strategy never pads a short query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from analysis.model import NegativeSet
+from analysis.strategies.view import FilterCount, FilterLog, PoolView
+
+
+@dataclass(frozen=True, eq=False)
+class Report:
+    """How a selection was made.
+
+    ``candidates``: non-positive rows the filters started from; ``filters``: sequential removal
+    counts; ``short``: the queries that got fewer than ``requested`` negatives (columns ``qid``
+    and ``found``); ``notes``: anything else worth knowing (a window deeper than the pool, ...).
+    """
+
+    requested: int
+    num_queries: int
+    candidates: int
+    selected: int
+    filters: tuple[FilterCount, ...]
+    short: pd.DataFrame
+    notes: tuple[str, ...]
+
+    @property
+    def num_short(self) -> int:
+        return len(self.short)
+
+    def lines(self) -> list[str]:
+        """Human-readable report: non-zero filter counts, then the shortfall, then notes."""
+        out = [step.line() for step in self.filters if step.removed]
+        if self.num_short:
+            share = self.num_short / self.num_queries if self.num_queries else 0.0
+            out.append(f"Could not find enough negatives for {self.num_short:,} queries "
+                       f"({share:.2%}): asked for {self.requested}, they got fewer (never padded).")
+        return out + list(self.notes)
+
+    def as_dict(self) -> dict:
+        return {
+            "requested": self.requested,
+            "queries": self.num_queries,
+            "candidates": self.candidates,
+            "selected": self.selected,
+            "filters": [step.as_dict() for step in self.filters],
+            "short_queries": {str(q): int(n) for q, n in zip(self.short["qid"], self.short["found"])},
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True, eq=False)
+class Selection:
+    """The pool rows a strategy chose (``rows``, into ``pool.pairs``) and its report."""
+
+    rows: np.ndarray
+    strategy: str
+    params: Mapping[str, object]
+    report: Report
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def pairs(self, pool: NegativeSet) -> pd.DataFrame:
+        """The chosen rows of ``pool.pairs`` with ``source`` set to the strategy name."""
+        out = pool.pairs.iloc[self.rows].reset_index(drop=True)
+        out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8),
+                                                  categories=[self.strategy])
+        return out
+
+    def training_set(self, pool: NegativeSet) -> NegativeSet:
+        """Training data: every labelled positive of the pool plus the chosen negatives.
+
+        Rows are ordered by ``(qid, rank)`` and carry ``source`` = the strategy name; the result
+        is what ``analysis.formats.write`` turns into sentence-transformers, FlagEmbedding or
+        Tevatron files.
+        """
+        view = PoolView.of(pool)
+        keep = np.zeros(len(pool.pairs), dtype=bool)
+        keep[view.rows[~view.negatives]] = True
+        keep[self.rows] = True
+        order = view.rows[keep[view.rows]]
+        subset = Selection(order, self.strategy, self.params, self.report)
+        return pool.with_pairs(subset.pairs(pool), meta={**pool.meta, "strategy": self.strategy,
+                                                         "params": dict(self.params)})
+
+
+def finish(view: PoolView, chosen: np.ndarray, log: FilterLog, *, strategy: str,
+           params: Mapping[str, object], requested: int) -> Selection:
+    """Turn a boolean mask over view positions into a ``Selection`` with its report."""
+    if (chosen & ~view.negatives).any():
+        raise AssertionError(f"strategy {strategy!r} chose a labelled positive")
+    found = np.bincount(view.qcode[chosen], minlength=view.num_queries)
+    short_codes = np.flatnonzero(view.present & (found < requested))
+    qids = view.pairs["qid"].cat.categories
+    short = pd.DataFrame({"qid": pd.Series(np.asarray(qids[short_codes], dtype=object), dtype="string"),
+                          "found": found[short_codes].astype(np.int64)})
+    report = Report(requested=requested, num_queries=int(view.present.sum()),
+                    candidates=log.candidates, selected=int(chosen.sum()),
+                    filters=tuple(log.steps), short=short, notes=tuple(log.notes))
+    return Selection(rows=view.rows[chosen], strategy=strategy,
+                     params=MappingProxyType(dict(params)), report=report)

@@ -1,0 +1,182 @@
+"""A pool prepared for selection: its rows sorted by ``(query, rank)`` as flat numpy arrays.
+
+Strategies never touch ``pool.pairs`` row by row. ``PoolView.of(pool)`` validates the pool once
+and exposes its columns in view order (each query one contiguous segment, its rows by raw rank,
+ties by row); ``rows`` maps view positions back to ``pool.pairs`` row numbers, so a selection is
+just the view positions a strategy keeps. ``FilterLog`` records sequential filter removals the
+way sentence-transformers prints them: each filter counts only the candidates that survived the
+filters before it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from analysis.gaps import POSITIVE_REDUCTIONS, positive_scores
+from analysis.model import RANK_UNKNOWN, DataError, NegativeSet
+from analysis.strategies.segments import count_before, segment_sizes
+
+REQUIRED_COLUMNS = ("qid", "did", "label", "rank", "score")
+
+
+@dataclass(frozen=True, eq=False)
+class PoolView:
+    """Columns of a pool in ``(query code, rank, row)`` order.
+
+    ``rows`` (int64) is the ``pool.pairs`` row of each view position; ``qcode`` the query's
+    categorical code; ``label``, ``rank``, ``score`` the pool's values (``score`` float32, NaN when
+    unknown).
+    """
+
+    pairs: pd.DataFrame
+    rows: np.ndarray
+    qcode: np.ndarray
+    label: np.ndarray
+    rank: np.ndarray
+    score: np.ndarray
+
+    @classmethod
+    def of(cls, pool: NegativeSet) -> "PoolView":
+        if not isinstance(pool, NegativeSet):
+            raise DataError(f"a pool must be a NegativeSet, got {type(pool).__name__}")
+        pairs = pool.pairs
+        missing = [c for c in REQUIRED_COLUMNS if c not in pairs.columns]
+        if missing:
+            raise DataError(f"the pool lacks column(s) {missing}", field=missing[0])
+        sources = pairs["source"].unique()
+        if len(sources) > 1:
+            raise DataError(f"a pool holds one source, this one holds {len(sources)} "
+                            f"({', '.join(map(str, sources[:3]))}, ...); keep only the pool rows",
+                            field="source")
+        qcode = pairs["qid"].cat.codes.to_numpy().astype(np.int64)
+        rank = pairs["rank"].to_numpy()
+        step_ok = (np.diff(qcode) > 0) | ((np.diff(qcode) == 0) & (np.diff(rank) >= 0))
+        if len(qcode) < 2 or bool(step_ok.all()):
+            order = np.arange(len(qcode), dtype=np.int64)
+        else:
+            order = np.lexsort((rank, qcode)).astype(np.int64)
+        return cls(pairs=pairs, rows=order, qcode=qcode[order],
+                   label=pairs["label"].to_numpy()[order], rank=rank[order],
+                   score=pairs["score"].to_numpy(dtype=np.float32)[order])
+
+    # -- derived columns ------------------------------------------------------------------
+    @property
+    def num_queries(self) -> int:
+        """Number of query codes (the pool's query categories)."""
+        return len(self.pairs["qid"].cat.categories)
+
+    @cached_property
+    def negatives(self) -> np.ndarray:
+        return self.label == 0
+
+    @cached_property
+    def present(self) -> np.ndarray:
+        """Per query code: whether the query has any row in the pool."""
+        return segment_sizes(self.qcode, np.ones(len(self.qcode), dtype=bool), self.num_queries) > 0
+
+    @cached_property
+    def positives_per_query(self) -> np.ndarray:
+        return segment_sizes(self.qcode, ~self.negatives, self.num_queries)
+
+    @cached_property
+    def neg_position(self) -> np.ndarray:
+        """0-based position of each row among its query's non-positives in rank order."""
+        return count_before(self.qcode, self.negatives)
+
+    def positive_score(self, how: str = "min") -> np.ndarray:
+        """``s_pos`` of each row's query (float32; NaN when the query has no scored positive)."""
+        if how not in POSITIVE_REDUCTIONS:
+            raise DataError(f"positive must be one of {POSITIVE_REDUCTIONS}, got {how!r}",
+                            field="positive")
+        return positive_scores(self.pairs, how=how).astype(np.float32)[self.qcode]
+
+    def column(self, name: str) -> np.ndarray:
+        """An extra pool column (e.g. ``cluster``) in view order."""
+        if name not in self.pairs.columns:
+            raise DataError(f"the pool has no column {name!r}", field=name)
+        return self.pairs[name].to_numpy()[self.rows]
+
+    def require_ranks(self, why: str) -> None:
+        """Raise unless every row has a known raw rank."""
+        if (self.rank == RANK_UNKNOWN).any():
+            raise DataError(f"{why} needs the raw rank of every pool row; "
+                            f"{int((self.rank == RANK_UNKNOWN).sum())} rows have none", field="rank")
+
+    def depth(self) -> int:
+        """Deepest raw rank held by a non-positive candidate (the pool's N)."""
+        ranks = self.rank[self.negatives]
+        return int(ranks.max()) if len(ranks) else 0
+
+
+@dataclass(frozen=True)
+class FilterCount:
+    """One filter's effect: ``removed`` of the ``candidates`` still alive when it ran."""
+
+    name: str
+    value: object
+    rule: str
+    removed: int
+    candidates: int
+
+    @property
+    def ratio(self) -> float:
+        return self.removed / self.candidates if self.candidates else 0.0
+
+    def line(self) -> str:
+        """The sentence sentence-transformers prints, e.g. 'Skipped 12 potential negatives ...'."""
+        cause = f"the {self.name} of {self.value}" if self.value is not None else self.rule
+        return f"Skipped {self.removed:,} potential negatives ({self.ratio:.2%}) due to {cause}."
+
+    def as_dict(self) -> dict:
+        return {"name": self.name, "value": self.value, "rule": self.rule,
+                "removed": self.removed, "candidates": self.candidates}
+
+
+@dataclass(eq=False)
+class FilterLog:
+    """The candidates still eligible (``alive``, over view positions) and how filters cut them.
+
+    ``candidates`` is the size of the candidate set the filters start from: the non-positives of
+    the pool, or of a window a strategy declares with ``restrict(..., window=True)``.
+    """
+
+    alive: np.ndarray
+    steps: list[FilterCount] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    candidates: int = -1
+
+    def __post_init__(self) -> None:
+        self.candidates = int(self.alive.sum())
+
+    def restrict(self, keep: np.ndarray, note: str | None = None, *, window: bool = False) -> None:
+        """Narrow the eligible rows without counting it as a filter (a window, a rank range)."""
+        self.alive = self.alive & keep
+        if window:
+            self.candidates = int(self.alive.sum())
+        if note:
+            self.notes.append(note)
+
+    def remove(self, name: str, value: object, drop: np.ndarray, rule: str) -> None:
+        """Remove alive candidates where ``drop`` holds, recording how many it removed."""
+        before = int(self.alive.sum())
+        hit = int((self.alive & drop).sum())
+        self.alive = self.alive & ~drop
+        self.steps.append(FilterCount(name, value, rule, hit, before))
+
+
+def drop_unscored(view: PoolView, log: FilterLog) -> None:
+    """Score-based strategies cannot rank a candidate without a score: count and drop it."""
+    unscored = np.isnan(view.score)
+    if unscored.any():
+        log.remove("score", None, unscored, "no score (NaN)")
+
+
+def drop_without_positive(s_pos: np.ndarray, log: FilterLog) -> None:
+    """Rules relative to ``s_pos`` cannot judge queries without a scored positive: drop theirs."""
+    missing = np.isnan(s_pos)
+    if missing.any():
+        log.remove("positive", None, missing, "the query has no scored positive")
