@@ -131,24 +131,115 @@ def pool() -> NegativeSet:
                      current.cross_encoder)
 
 
+def _pool_args() -> tuple:
+    current = view()
+    return (pool_key(), current.data, current.format, current.model, current.top_n,
+            current.cross_encoder)
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _candidates(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> NegativeSet:
+    from analysis.apply import candidate_pool
+
+    return candidate_pool(_pool(key, path, fmt, model, top_n, ce))
+
+
+def candidates() -> NegativeSet:
+    """The pool rows strategies choose from (a loaded file's own pairs set aside)."""
+    pool()  # builds when missing
+    with ui.reported("Cannot prepare the pool"):
+        return _candidates(*_pool_args())
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _embeddings(key: str, path: str, fmt: str, model: str, top_n: int, ce: str):
+    found = ws.pool_embeddings(_candidates(key, path, fmt, model, top_n, ce))
+    if found is None:
+        raise LookupError("not all embeddings are cached")  # exceptions are not cached
+    return found
+
+
+def can_embed() -> bool:
+    """Whether the pool records the model that scored it (a synthetic pool does not)."""
+    return bool((candidates().meta.get("pool") or {}).get("model_identity"))
+
+
+def embeddings(*, encode_missing: bool = False, progress=None):
+    """(query, document) embeddings of the pool, from the embedding cache; None when some are
+    missing, unless ``encode_missing`` (which loads the model and encodes them)."""
+    args = _pool_args()
+    if not can_embed():
+        return None
+    if encode_missing:
+        ws.pool_embeddings(_candidates(*args), encode_missing=True, progress=progress)
+    try:
+        with ui.reported("Cannot read the embeddings"):
+            return _embeddings(*args)
+    except LookupError:
+        return None
+
+
 # -- selections ---------------------------------------------------------------------------------
 @st.cache_resource(max_entries=64, show_spinner=False)
 def _selection(key: str, path: str, fmt: str, model: str, top_n: int, ce: str,
                spec: str, seed: int):
     chosen = json.loads(spec)
-    return ws.select(_pool(key, path, fmt, model, top_n, ce), chosen["name"], chosen["params"],
-                     seed=seed)
+    return ws.select(_candidates(key, path, fmt, model, top_n, ce), chosen["name"],
+                     chosen["params"], seed=seed)
+
+
+def strategy_specs() -> str:
+    """The compared strategies and their parameters as canonical JSON (a cache key)."""
+    return json.dumps(view().strategies, sort_keys=True)
 
 
 def selections() -> dict:
-    """Strategy name -> Selection for every strategy in the View, on the current pool."""
+    """Strategy name -> Selection (rows into :func:`candidates`) for every strategy in the View."""
     current = view()
-    key = pool_key()
-    pool()  # builds when missing
+    candidates()  # builds when missing
+    args = _pool_args()
     out = {}
     for name, params in current.strategies:
         spec = json.dumps({"name": name, "params": params}, sort_keys=True)
         with ui.reported(f"Strategy {name}"):
-            out[name] = _selection(key, current.data, current.format, current.model,
-                                   current.top_n, current.cross_encoder, spec, current.seed)
+            out[name] = _selection(*args, spec, current.seed)
     return out
+
+
+# -- clusters, suspects, reviews ------------------------------------------------------------------
+def _doc_embeddings(args: tuple, has_embeddings: bool):
+    return _embeddings(*args)[1] if has_embeddings else None
+
+
+@st.cache_resource(max_entries=2, show_spinner="Clustering the documents ...")
+def _clusters(key: str, path: str, fmt: str, model: str, top_n: int, ce: str, has_embeddings: bool):
+    args = (key, path, fmt, model, top_n, ce)
+    return ws.doc_clusters(_candidates(*args), _doc_embeddings(args, has_embeddings))
+
+
+def clusters():
+    """Cluster of each document (None when the pool has neither clusters nor embeddings)."""
+    candidates()
+    has = embeddings() is not None
+    with ui.reported("Cannot cluster the documents"):
+        return _clusters(*_pool_args(), has)
+
+
+@st.cache_resource(max_entries=2, show_spinner="Computing false-negative signals ...")
+def _suspects(key: str, path: str, fmt: str, model: str, top_n: int, ce: str, has_embeddings: bool):
+    args = (key, path, fmt, model, top_n, ce)
+    return ws.suspects(_candidates(*args), doc_emb=_doc_embeddings(args, has_embeddings),
+                       clusters=_clusters(*args, has_embeddings))
+
+
+def suspects():
+    """Every pool negative with its false-negative signals, risk and gap."""
+    candidates()
+    has = embeddings() is not None
+    with ui.reported("Cannot compute the false-negative signals"):
+        return _suspects(*_pool_args(), has)
+
+
+def reviews():
+    """The review store beside the current data."""
+    return ws.review_store(view().data)

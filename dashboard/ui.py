@@ -97,6 +97,6 @@ def _float_step(decl: Param) -> float:
 
 
 def show_passage(label: str, text: str) -> None:
-    """A caption and the passage as literal, wrapped text (never markdown, never HTML)."""
-    st.caption(label)
+    """A label and the passage, both as literal text (never markdown, never HTML)."""
+    st.text(label)
     st.code(text, language=None, wrap_lines=True)

@@ -1,2 +1,114 @@
+"""Browse: one query at a time, its positives, and its negatives with every false-negative signal.
+
+Select negatives in the table and mark them ``false_negative``, ``true_negative`` or ``unsure``:
+the verdict is written to the review file beside the data at once (``analysis.review``), so it
+survives a reload and is applied on export. Texts from the data are shown as text only.
+"""
+
+from __future__ import annotations
+
 import streamlit as st
-st.title("todo")
+
+from analysis import workspace as ws
+from analysis.review import VERDICTS
+from analysis.signals import SIGNAL_RULES
+from dashboard import session, ui
+from dashboard.state import BROWSE_FILTERS
+
+view = session.view()
+st.title("Browse")
+candidates = session.candidates()
+table = session.suspects()
+store = session.reviews()
+with ui.reported("Cannot read the review decisions"):
+    decisions = store.all()
+
+# -- which query -------------------------------------------------------------------------------
+left, right = st.columns([3, 2])
+search = left.text_input("Search queries (id or words)", key="browse_search")
+if "browse_only" not in st.session_state:
+    st.session_state["browse_only"] = view.only
+view.only = right.radio("Show", BROWSE_FILTERS, horizontal=True, key="browse_only",
+                        format_func={"all": "all", "suspects": "suspects only",
+                                     "reviewed": "reviewed only"}.get,
+                        help="Filters the query list and the negatives shown.")
+queries = ws.query_list(candidates, table, decisions, only=view.only, search=search)
+if queries.empty:
+    st.info("No query matches: widen the search or show all.")
+    st.stop()
+qids = queries["qid"].tolist()
+if st.session_state.get("browse_query") in qids:
+    view.query = st.session_state["browse_query"]
+elif view.query not in qids:
+    view.query = qids[0]
+
+
+def step(offset: int) -> None:
+    index = qids.index(view.query) + offset
+    view.query = qids[min(max(index, 0), len(qids) - 1)]
+    st.session_state["browse_query"] = view.query
+
+
+st.session_state["browse_query"] = view.query
+labels = dict(zip(queries["qid"], queries["text"]))
+prev_col, pick_col, next_col = st.columns([1, 8, 1], vertical_alignment="bottom")
+prev_col.button("Previous", on_click=step, args=(-1,), disabled=qids.index(view.query) == 0,
+                width="stretch")
+view.query = pick_col.selectbox(
+    f"Query ({qids.index(view.query) + 1} of {len(qids)})", qids, key="browse_query",
+    format_func=lambda q: f"{q} · {labels[q][:120]}")
+next_col.button("Next", on_click=step, args=(1,), disabled=qids.index(view.query) == len(qids) - 1,
+                width="stretch")
+
+ui.show_passage("Query", labels[view.query])
+positives = ws.query_positives(candidates, view.query)
+for _, row in positives.iterrows():
+    ui.show_passage(f"Positive · rank {row['rank']} · score {row['score']:.4f}", row["document"])
+
+# -- its negatives -----------------------------------------------------------------------------
+negatives = ws.query_negatives(candidates, table, decisions, view.query, only=view.only)
+signals = [c for c in negatives.columns if c.endswith("_score") and c != "score"]
+st.subheader(f"Negatives ({len(negatives)})")
+with st.expander("What the signals mean"):
+    for name in [s.removesuffix("_score") for s in signals] + ["risk"]:
+        st.text(f"{name}: {SIGNAL_RULES[name]}")
+shown = negatives[["did", "rank", "score", "gap", "risk", "verdict", *signals, "is_suspect",
+                   "document"]]
+config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value=0.0, max_value=1.0,
+                                             format="%.2f", width="small")
+          for c in [*signals, "risk"]}
+config["document"] = st.column_config.TextColumn("document", width="large")
+event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="multi-row",
+                     column_config=config, key=f"browse_table:{view.query}:{view.only}")
+picked = shown.iloc[event.selection.rows] if event else shown.iloc[:0]
+
+
+def mark(verdict: str | None, keys: list[tuple[str, str]]) -> None:
+    try:
+        if verdict is None:
+            for qid, did in keys:
+                store.unmark(qid, did)
+        else:
+            store.mark_many(keys, verdict)
+    except (ValueError, OSError) as exc:
+        st.session_state["browse_failed"] = str(exc)
+        return
+    st.session_state["browse_saved"] = (verdict, len(keys))
+
+
+keys = [(view.query, did) for did in picked["did"]]
+cols = st.columns(len(VERDICTS) + 1)
+for col, verdict in zip(cols, VERDICTS):
+    col.button(f"Mark {verdict}", key=f"mark:{verdict}", on_click=mark, args=(verdict, keys),
+               disabled=not keys, width="stretch",
+               type="primary" if verdict == "false_negative" else "secondary")
+cols[-1].button("Clear verdict", on_click=mark, args=(None, keys), disabled=not keys, width="stretch")
+if "browse_failed" in st.session_state:
+    st.error(f"Could not save the decision: {st.session_state.pop('browse_failed')}")
+if "browse_saved" in st.session_state:
+    verdict, count = st.session_state.pop("browse_saved")
+    st.toast(f"Saved: {count} negative(s) {'cleared' if verdict is None else verdict}")
+st.caption(f"Decisions are saved at once to {store.path}")
+for _, row in picked.iterrows():
+    ui.show_passage(f"Negative {row['did']} · rank {row['rank']} · risk {row['risk']:.2f}",
+                    row["document"])

@@ -1,2 +1,100 @@
+"""Map: queries, positives and negatives in two dimensions, coloured by what you ask.
+
+PCA is drawn at once; UMAP and t-SNE run only when asked (UMAP's first fit in a process pays
+numba's compilation) and are cached on disk by ``analysis.projection``. At most
+``MAX_POINTS`` points are drawn, with WebGL; larger pools are sampled (every query and positive
+kept) and the count is stated. Box or lasso selection lists the selected points below.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
 import streamlit as st
-st.title("todo")
+
+from analysis import workspace as ws
+from dashboard import charts, session, ui
+from dashboard.state import MAP_COLOURS
+
+MAX_POINTS = 100_000
+METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
+
+view = session.view()
+st.title("Map")
+candidates = session.candidates()
+key = session.pool_key()
+
+if not session.can_embed():
+    st.info("This pool does not record the model that scored it (a synthetic or foreign pool), "
+            "so there are no embeddings to draw.")
+    st.stop()
+embeddings = session.embeddings()
+if embeddings is None:
+    st.info("The embeddings of this pool's texts are not in the cache yet.")
+    if st.button("Encode the texts", type="primary"):
+        bar = ui.ProgressBar("Encoding")
+        with ui.reported("Cannot encode"):
+            session.embeddings(encode_missing=True, progress=bar)
+        bar.done()
+        st.rerun()
+    st.stop()
+
+left, right = st.columns([2, 3])
+method = left.radio("Projection", list(METHODS), format_func=METHODS.get, horizontal=True,
+                    key="map_method")
+asked = st.session_state.setdefault("map_asked", {"pca"})
+if method not in asked:
+    right.info(f"{METHODS[method]} takes a while the first time (UMAP compiles once per machine); "
+               "PCA is shown until you start it.")
+    if right.button(f"Compute {METHODS[method]}"):
+        asked.add(method)
+        st.rerun()
+shown = method if method in asked else "pca"
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def points(pool_key: str, method: str) -> tuple[pd.DataFrame, str]:
+    table, note = ws.map_table(session.candidates(), *session.embeddings(), method=method,
+                               max_points=MAX_POINTS)
+    return table, note
+
+
+if shown == "pca":
+    table, note = points(key, shown)
+else:
+    with st.status(f"Computing {METHODS[shown]} (cached on disk for next time) ...", expanded=False) as status:
+        table, note = points(key, shown)
+        status.update(label=f"{METHODS[shown]} ready", state="complete")
+st.caption(note)
+
+
+@st.fragment
+def chart() -> None:
+    if "map_color" not in st.session_state:
+        st.session_state["map_color"] = view.color
+    view.color = st.radio("Colour by", MAP_COLOURS, horizontal=True, key="map_color")
+    coloured = table.assign(group=ws.map_colours(table, candidates, session.selections(),
+                                                 by=view.color))
+    fig = go.Figure()
+    for i, (name, part) in enumerate(coloured.groupby("group", sort=True, observed=True)):
+        fig.add_trace(go.Scattergl(
+            x=part["x"], y=part["y"], mode="markers", name=str(name),
+            customdata=part.index.to_numpy(),
+            marker=dict(size=np.where(part["role"] == "query", 9, 5), color=charts.colour(i),
+                        opacity=0.75, symbol=np.where(part["role"] == "query", "diamond", "circle")),
+            hovertemplate="%{customdata}<extra>" + str(name) + "</extra>"))
+    fig.update_layout(height=620, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
+                      legend=dict(orientation="h", y=1.02, x=0), xaxis_title=f"{shown} 1",
+                      yaxis_title=f"{shown} 2")
+    event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode=("box", "lasso"))
+    picked = [p["customdata"] for p in event.selection.points if "customdata" in p] if event else []
+    if picked:
+        chosen = coloured.loc[picked].drop(columns=["x", "y"])
+        st.text(f"{len(chosen):,} points selected")
+        st.dataframe(ws.with_texts(chosen, candidates), hide_index=True)
+    else:
+        st.caption("Draw a box or a lasso on the map to list the points inside it.")
+
+
+chart()

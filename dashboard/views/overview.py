@@ -1,2 +1,57 @@
+"""Overview: counts, the statistics table, score and gap distributions, filter removal counts.
+
+Groups are the pool's sources (``pool``; a loaded file's own pairs keep their file name) and
+each compared strategy's selection. The statistics are sentence-transformers' table
+(``analysis.stats``); ``gap = s_pos - s_neg`` with ``s_pos`` the query's lowest positive score.
+"""
+
+from __future__ import annotations
+
 import streamlit as st
-st.title("todo")
+
+from analysis import workspace as ws
+from dashboard import charts, session
+
+view = session.view()
+st.title("Overview")
+pool = session.pool()
+selections = session.selections()
+
+
+@st.cache_data(max_entries=8, show_spinner="Computing the statistics ...")
+def tables(key: str, specs: str, seed: int) -> dict:
+    return ws.overview_tables(session.pool(), session.candidates(), session.selections())
+
+
+pairs = pool.pairs
+cols = st.columns(5)
+cols[0].metric("Queries", f"{len(pool.queries):,}")
+cols[1].metric("Documents", f"{len(pool.docs):,}")
+cols[2].metric("Pool candidates", f"{int((pairs['source'] == 'pool').sum()):,}")
+cols[3].metric("Labelled positives", f"{session.candidates().num_positives:,}")
+cols[4].metric("Strategies compared", len(selections))
+
+data = tables(session.pool_key(), session.strategy_specs(), view.seed)
+
+st.subheader("Score statistics")
+st.caption("Per group: positive scores, negative scores, and Difference = s_pos - s_neg "
+           "(s_pos: the query's lowest positive score), as sentence-transformers prints them.")
+stats = data["stats"]
+column = st.radio("Statistics of", ["difference", "negative", "positive"], horizontal=True,
+                  key="overview_column")
+table = stats.pivot(index="source", columns="metric", values=column)
+table = table.reindex(index=list(dict.fromkeys(stats["source"])),
+                      columns=list(dict.fromkeys(stats["metric"])))
+st.dataframe(table.rename_axis("group"), column_config={"Count": st.column_config.NumberColumn(format="%d")})
+
+left, right = st.columns(2)
+left.plotly_chart(charts.overlaid_histogram(data["scores"], x="bi-encoder score (cosine)",
+                                            title="Score distribution"), key="scores")
+right.plotly_chart(charts.overlaid_histogram(data["gaps"], x="gap = s_pos - s_neg",
+                                             title="Gap distribution (negatives)"), key="gaps")
+
+st.subheader("What each strategy's filters removed")
+st.caption("Sequential counts, as sentence-transformers prints them: each filter counts only "
+           "what the earlier ones left. 'shortfall' counts queries that got fewer negatives "
+           "than asked (never padded with random documents).")
+st.dataframe(data["filters"], hide_index=True)
