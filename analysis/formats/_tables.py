@@ -44,7 +44,11 @@ def peek_columns(path: Path) -> list[str]:
     if kind == "jsonl":
         first = first_json_object(path)
         if first is None:
-            raise DataError("no JSON object in the first lines", file=str(path))
+            with open(path, "rb") as handle:
+                array = handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+            raise DataError("the file holds a JSON array; NegLens reads JSON Lines (one object "
+                            "per line)" if array else "no JSON object in the first lines",
+                            file=str(path))
         return list(first)
     if kind == "csv":
         with open(path, encoding="utf-8", errors="replace", newline="") as handle:

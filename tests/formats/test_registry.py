@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -131,3 +132,10 @@ def test_parquet_with_neglens_metadata_is_not_read_as_sentence_transformers(tmp_
                    tagged)
     sbert = formats()["sentence-transformers"]
     assert sbert.detect(plain) and not sbert.detect(tagged)
+
+
+def test_user_documentation_matches_the_package_docstring():
+    import analysis.formats
+
+    docs = Path(analysis.formats.__file__).resolve().parents[2] / "docs" / "formats.md"
+    assert docs.read_text(encoding="utf-8").strip() == analysis.formats.__doc__.strip()
