@@ -79,8 +79,11 @@ def _hub_snapshot(name: str) -> Path | None:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:
         return None
-    for candidate in (name, f"sentence-transformers/{name}"):
-        found = try_to_load_from_cache(candidate, "config.json")
+    for candidate in (name, *([f"sentence-transformers/{name}"] if "/" not in name else [])):
+        try:
+            found = try_to_load_from_cache(candidate, "config.json")
+        except ValueError:  # not a valid repository id
+            continue
         if isinstance(found, str):
             return Path(found).parent
     return None
