@@ -135,6 +135,25 @@ def sample_data_case(encoder) -> Case:
     return make_case("sample_data", *read_beir(SAMPLE_DATA), encoder)
 
 
+def hand_pool(rows: list[tuple], **extra: list) -> NegativeSet:
+    """A small pool from ``(qid, did, label, rank, score)`` tuples (plus extra columns)."""
+    pairs = pd.DataFrame(rows, columns=["qid", "did", "label", "rank", "score"]).assign(source="pool", **extra)
+    qids = list(dict.fromkeys(pairs["qid"]))
+    dids = list(dict.fromkeys(pairs["did"]))
+    return NegativeSet(pd.DataFrame({"qid": qids, "text": [f"query {q}" for q in qids]}),
+                       pd.DataFrame({"did": dids, "text": [f"doc {d}" for d in dids]}), pairs,
+                       format="pool")
+
+
+def chosen(pool: NegativeSet, selection) -> dict[str, list[str]]:
+    """Chosen document ids per query, in selection order."""
+    out: dict[str, list[str]] = {}
+    pairs = selection.pairs(pool)
+    for qid, did in zip(pairs["qid"].astype(str), pairs["did"].astype(str)):
+        out.setdefault(qid, []).append(did)
+    return out
+
+
 def case_pool(case: Case, model, *, positives_per_query: int, depth: int) -> NegativeSet:
     """The pool: top ``depth`` candidates by ``model.similarity`` (raw ranks over the whole
     corpus, positives included) plus every positive, scored as sentence-transformers does."""
