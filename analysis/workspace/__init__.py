@@ -1,0 +1,47 @@
+"""The dashboard's one door into the library: UI settings in, library calls out, cached on disk.
+
+The flow of DESIGN.md section 1, as the dashboard walks it::
+
+    fingerprint(path) -> load_dataset(path) -> ensure_pool(...) -> select(...) -> tables
+
+Modules: ``data`` (identity of the data, the pool cache, selections, embeddings), ``tables``
+(binned, tidy tables the charts draw), ``browse`` (per-query negatives with signals and
+verdicts), ``export`` (settings file and training data). Everything is re-exported here.
+
+Rules:
+
+- A dataset is identified by the sha256 of its bytes (:func:`fingerprint`): a file's content,
+  or a folder's sorted relative file names and contents. Hidden files and the review decisions
+  the dashboard writes beside the data are left out (:func:`data_files`), so reviewing never
+  invalidates a cache or a settings file. Fingerprints are memoised on every file's (size,
+  mtime_ns), so a rerun costs a ``stat`` per file, not a re-read.
+- A pool is cached on disk as a pool Parquet file (``analysis.formats.pool``) under
+  ``<cache dir>/workspace/pools/``, named by the data's sha256, the format override and
+  :meth:`PoolSettings.key`. A second start with the same data and settings reads it back and
+  neither loads a model nor encodes anything; the embedding cache covers the case where only
+  ``top_n`` changed.
+- Data that already is a pool (a pool Parquet file) is used as it is: nothing is recomputed.
+- Strategies draw from the pool's ``source="pool"`` rows (``analysis.apply.candidate_pool``),
+  each from its own ``numpy.random.default_rng(seed)``, so adding or removing a strategy never
+  changes another's selection, and ``{name, params, seed}`` reproduces it (``analysis.apply``).
+- Charts get binned tables (a few hundred rows per group), never raw pool rows.
+
+No streamlit here: the dashboard wraps these calls in its caches (keyed by the strings this
+package returns, never by hashing a DataFrame), and tests call them directly.
+"""
+
+from analysis.workspace.browse import (doc_clusters, query_list, query_negatives, query_positives,
+                                       review_store, suspects)
+from analysis.workspace.data import (DEFAULT_TOP_N, PoolSettings, cached_pool, data_files,
+                                     ensure_pool, fingerprint, is_pool, load_dataset, pool_embeddings,
+                                     pool_file, select, store_upload, workspace_dir)
+from analysis.workspace.export import decision_records, export_settings, training_file
+from analysis.workspace.tables import (ecdf_table, histogram_table, map_colours, map_table,
+                                       overview_tables, pool_column, with_texts)
+
+__all__ = ["DEFAULT_TOP_N", "PoolSettings", "cached_pool", "data_files", "decision_records",
+           "doc_clusters", "ecdf_table", "ensure_pool", "export_settings", "fingerprint",
+           "histogram_table", "is_pool", "load_dataset", "map_colours", "map_table",
+           "overview_tables", "pool_column", "pool_embeddings", "pool_file", "query_list",
+           "query_negatives", "query_positives", "review_store", "select", "store_upload",
+           "suspects", "training_file", "with_texts", "workspace_dir"]

@@ -1,0 +1,105 @@
+"""What the Browse page shows: per-query lists of negatives with signals, risk and verdicts."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from analysis.model import DataError, NegativeSet
+
+
+def doc_clusters(candidates: NegativeSet, doc_emb: np.ndarray | None) -> np.ndarray | None:
+    """Cluster of each document (aligned with the did categories): the pool's own ``cluster``
+    column when it has one, else ``analysis.clusters.kmeans_labels`` of the document embeddings
+    (default k), else None (no embeddings: nothing to cluster)."""
+    pairs = candidates.pairs
+    if "cluster" in pairs.columns:
+        out = np.full(len(pairs["did"].cat.categories), -1, dtype=np.int32)
+        out[pairs["did"].cat.codes.to_numpy()] = pairs["cluster"].to_numpy()
+        return out
+    if doc_emb is None:
+        return None
+    from analysis.clusters import kmeans_labels
+
+    return kmeans_labels(doc_emb)
+
+
+def suspects(candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
+             clusters: np.ndarray | None = None) -> pd.DataFrame:
+    """``analysis.signals.find_suspects`` on the pool's negatives, with every signal the inputs
+    allow (margin from scores, cross-encoder from ``ce_score``, near-duplicate from the
+    embeddings, same-cluster from ``clusters``, answer match from an ``answers`` column), plus
+    ``gap``. Rows follow the pool's negative rows."""
+    from analysis.gaps import score_gaps
+    from analysis.signals import find_suspects
+
+    pairs = candidates.pairs
+    texts = candidates.doc_text() if "answers" in pairs.columns else None
+    table = find_suspects(pairs, doc_embeddings=doc_emb, doc_clusters=clusters, doc_texts=texts)
+    table.insert(5, "gap", score_gaps(pairs)[pairs["label"].to_numpy() == 0].astype(np.float32))
+    return table
+
+
+def review_store(data_path: str | os.PathLike):
+    """The ``analysis.review.ReviewStore`` beside the data (see ``default_review_path``)."""
+    from analysis.review import ReviewStore
+
+    return ReviewStore.for_data(data_path)
+
+
+def query_list(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.DataFrame, *,
+               only: str = "all", search: str = "") -> pd.DataFrame:
+    """One row per query of the pool: ``qid, text, negatives, suspects, reviewed``, filtered by
+    ``only`` (``all``, ``suspects``: with a suspect negative, ``reviewed``: with a verdict) and
+    by ``search`` (case-insensitive, in the qid or the text); in the pool's query order."""
+    qids = candidates.queries["qid"].astype(str)
+    counts = table.assign(qid=table["qid"].astype(str)).groupby("qid", observed=True).agg(
+        negatives=("did", "size"), suspects=("is_suspect", "sum"))
+    reviewed = decisions["qid"].astype(str).value_counts() if len(decisions) else pd.Series(dtype=int)
+    out = pd.DataFrame({"qid": qids.to_numpy(), "text": candidates.queries["text"].astype(str).to_numpy()})
+    out["negatives"] = counts["negatives"].reindex(out["qid"]).fillna(0).astype(int).to_numpy()
+    out["suspects"] = counts["suspects"].reindex(out["qid"]).fillna(0).astype(int).to_numpy()
+    out["reviewed"] = reviewed.reindex(out["qid"]).fillna(0).astype(int).to_numpy()
+    if only == "suspects":
+        out = out[out["suspects"] > 0]
+    elif only == "reviewed":
+        out = out[out["reviewed"] > 0]
+    elif only != "all":
+        raise DataError(f"only must be all, suspects or reviewed, got {only!r}", field="only")
+    if search.strip():
+        needle = search.strip().lower()
+        hit = out["qid"].str.lower().str.contains(needle, regex=False) | \
+            out["text"].str.lower().str.contains(needle, regex=False)
+        out = out[hit]
+    return out.reset_index(drop=True)
+
+
+def query_negatives(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.DataFrame,
+                    qid: str, *, only: str = "all") -> pd.DataFrame:
+    """The negatives of one query, by rank: rank, score, gap, each signal, risk, suspect flag,
+    the verdict (if any) and the document text; ``only`` as in :func:`query_list`."""
+    rows = table[table["qid"].astype(str) == str(qid)].sort_values("rank", kind="stable")
+    verdicts = decisions[decisions["qid"].astype(str) == str(qid)].set_index("did")["verdict"] \
+        if len(decisions) else pd.Series(dtype=object)
+    out = rows.drop(columns=["qid", "source"]).copy()
+    out["did"] = out["did"].astype(str)
+    out["verdict"] = verdicts.reindex(out["did"]).to_numpy()
+    if only == "suspects":
+        out = out[out["is_suspect"]]
+    elif only == "reviewed":
+        out = out[out["verdict"].notna()]
+    out["document"] = candidates.doc_text().reindex(out["did"]).astype(str).to_numpy()
+    return out.reset_index(drop=True)
+
+
+def query_positives(candidates: NegativeSet, qid: str) -> pd.DataFrame:
+    """The labelled positives of one query: ``did, rank, score, document``."""
+    pairs = candidates.pairs
+    rows = pairs[(pairs["qid"].astype(str) == str(qid)) & (pairs["label"] == 1)]
+    rows = rows.drop_duplicates("did")  # a loaded file's positive also sits in the pool rows
+    out = pd.DataFrame({"did": rows["did"].astype(str).to_numpy(), "rank": rows["rank"].to_numpy(),
+                        "score": rows["score"].to_numpy()})
+    out["document"] = candidates.doc_text().reindex(out["did"]).astype(str).to_numpy()
+    return out

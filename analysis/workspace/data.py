@@ -1,0 +1,218 @@
+"""Data identity, the pool cache, selections and embeddings: the heavy half of the workspace.
+
+See the package docstring for the rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from analysis.embedding_cache import default_cache_dir
+from analysis.model import DataError, NegativeSet
+
+Progress = Callable[[int, int, str], None]
+DEFAULT_TOP_N = 100
+_fingerprints: dict[tuple, str] = {}
+
+
+def workspace_dir(cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where pools built for the dashboard (and uploads) are kept: ``cache_dir`` when given,
+    else ``<NegLens cache dir>/workspace``."""
+    return Path(cache_dir) if cache_dir is not None else default_cache_dir() / "workspace"
+
+
+# -- identity of the data -------------------------------------------------------------------------
+def data_files(path: str | os.PathLike) -> list[Path]:
+    """The files that make up a dataset: the file itself, or every file under a folder (sorted),
+    except hidden ones and the review decisions the dashboard writes beside the data."""
+    from analysis.review import default_review_path
+
+    path = Path(path)
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise DataError("no such file or folder", file=str(path))
+    review = default_review_path(path)
+    files = sorted(p for p in path.rglob("*") if p.is_file()
+                   and not any(part.startswith(".") for part in p.relative_to(path).parts)
+                   and p.resolve() != review)
+    if not files:
+        raise DataError("the folder holds no data files", file=str(path))
+    return files
+
+
+def fingerprint(path: str | os.PathLike) -> str:
+    """sha256 (hex) of a dataset: a file's bytes (``analysis.settings.sha256_file``); for a
+    folder, of each file's relative name and bytes in turn."""
+    from analysis.settings import sha256_file
+
+    path = Path(path)
+    files = data_files(path)
+    stamp = tuple((str(f), (st := f.stat()).st_size, st.st_mtime_ns) for f in files)
+    if stamp not in _fingerprints:
+        if len(_fingerprints) > 256:  # a long session touching many files: start over
+            _fingerprints.clear()
+        if path.is_file():
+            _fingerprints[stamp] = sha256_file(path)
+        else:
+            digest = hashlib.sha256()
+            for f in files:
+                digest.update(f.relative_to(path).as_posix().encode("utf-8") + b"\0")
+                digest.update(sha256_file(f).encode("ascii"))
+            _fingerprints[stamp] = digest.hexdigest()
+    return _fingerprints[stamp]
+
+
+def load_dataset(path: str | os.PathLike, *, format: str | None = None) -> NegativeSet:
+    """The dataset at ``path`` read with ``analysis.formats.load`` (``format`` overrides
+    detection); a pool Parquet file comes back as the pool it holds."""
+    from analysis.formats import load
+
+    return load(Path(path), format=format or None)
+
+
+def store_upload(name: str, content: bytes, *, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Keep an uploaded file as ``<workspace>/uploads/<sha256[:16]>/<name>`` and return its path.
+
+    The name keeps only its last component (no directories from the browser); the folder is
+    named by content, so uploading the same bytes twice reuses the file.
+    """
+    base = Path(str(name).replace("\\", "/")).name.strip()
+    if not base or base in (".", ".."):
+        raise DataError(f"an upload needs a file name, got {name!r}", field="name")
+    if not content:
+        raise DataError("the uploaded file is empty (0 bytes)", file=base, line=1)
+    target = workspace_dir(cache_dir) / "uploads" / hashlib.sha256(content).hexdigest()[:16] / base
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{base}.{os.getpid()}.tmp")
+        partial.write_bytes(content)
+        os.replace(partial, target)
+    return target
+
+
+def is_pool(nset: NegativeSet) -> bool:
+    """True when ``nset`` already is a candidate pool: it holds ranked, scored rows of source
+    ``"pool"`` (a pool file written by ``python -m analysis pool`` or by this module)."""
+    candidates = nset.pairs["source"] == "pool"
+    return bool(candidates.any()) and nset.has_ranks and nset.has_scores
+
+
+# -- the pool -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PoolSettings:
+    """How a pool is built: bi-encoder ('' = the packaged all-MiniLM-L6-v2), candidates per
+    query, and an optional cross-encoder ('' = none)."""
+
+    model: str = ""
+    top_n: int = DEFAULT_TOP_N
+    cross_encoder: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.top_n, int) or isinstance(self.top_n, bool) or self.top_n < 1:
+            raise DataError(f"top_n must be a positive integer, got {self.top_n!r}", field="top_n")
+
+    def key(self) -> str:
+        """Short hash of the settings and the model's identity (a changed model file changes it)."""
+        from analysis.encode import model_identity, resolve_model
+
+        ident = {"settings": asdict(self), "model": model_identity(resolve_model(self.model or None))}
+        if self.cross_encoder:
+            ident["cross_encoder"] = model_identity(self.cross_encoder)
+        blob = json.dumps(ident, sort_keys=True).encode("utf-8")
+        return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def pool_file(data_sha: str, settings: PoolSettings, *, format: str | None = None,
+              cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where the pool for this data, loader override and settings is cached."""
+    tag = hashlib.sha256(f"{data_sha}|{format or ''}|{settings.key()}".encode()).hexdigest()[:24]
+    return workspace_dir(cache_dir) / "pools" / f"{data_sha[:16]}-{tag}.parquet"
+
+
+def cached_pool(data_sha: str, settings: PoolSettings, *, format: str | None = None,
+                cache_dir: str | os.PathLike | None = None) -> NegativeSet | None:
+    """The cached pool, or None when it has not been built (no model is loaded either way)."""
+    from analysis.formats.pool import read_pool
+
+    path = pool_file(data_sha, settings, format=format, cache_dir=cache_dir)
+    return read_pool(path) if path.is_file() else None
+
+
+def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
+                format: str | None = None, cache_dir: str | os.PathLike | None = None,
+                progress: Progress | None = None) -> NegativeSet:
+    """The pool of ``nset`` under ``settings``: ``nset`` itself when it is a pool, else the
+    cached one, else built with ``analysis.pool.build_pool`` (reporting ``progress``) and cached."""
+    if is_pool(nset):
+        return nset
+    found = cached_pool(data_sha, settings, format=format, cache_dir=cache_dir)
+    if found is not None:
+        return found
+    from analysis.formats.pool import write_pool
+    from analysis.pool import build_pool
+
+    pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
+                      cross_encoder=settings.cross_encoder or None, progress=progress)
+    target = pool_file(data_sha, settings, format=format, cache_dir=cache_dir)
+    partial = target.with_suffix(f".{os.getpid()}.tmp")
+    write_pool(pool, partial)
+    os.replace(partial, target)
+    return pool
+
+
+# -- embeddings of a pool (for the map) -----------------------------------------------------------
+def pool_embeddings(pool: NegativeSet, *, encode_missing: bool = False,
+                    cache_dir: str | os.PathLike | None = None,
+                    progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+    """Query and document embeddings aligned with ``pool.queries`` / ``pool.docs`` rows.
+
+    Read from the embedding cache under the pool's recorded model identity and prompts, so
+    after a pool build they come back without loading a model. When some are missing: None,
+    unless ``encode_missing``, which loads the pool's model and encodes them (``progress``).
+    A pool that records no model (a synthetic one) raises DataError.
+    """
+    from analysis.embedding_cache import EmbeddingCache, text_keys
+
+    settings = pool.meta.get("pool") or {}
+    identity = settings.get("model_identity")
+    if not identity:
+        raise DataError("this pool does not record the model that scored it, so its texts "
+                        "cannot be embedded consistently", field="pool.model_identity")
+    out, encoder = [], None
+    for role, table, prompt in (("query", pool.queries, settings.get("query_prompt")),
+                                ("document", pool.docs, settings.get("document_prompt"))):
+        texts = table["text"].astype(str).tolist()
+        cache = EmbeddingCache({"model": identity, "role": role, "prompt": prompt}, directory=cache_dir)
+        found, vectors = cache.lookup(text_keys(texts))
+        if found.all():
+            out.append(vectors)
+            continue
+        if not encode_missing:
+            return None
+        if encoder is None:
+            from analysis.encode import load_encoder
+
+            encoder = load_encoder(settings.get("model"))
+        if encoder.identity != identity:
+            raise DataError(f"the model {settings.get('model')!r} changed since the pool was built",
+                            field="pool.model_identity")
+        out.append(encoder.embed(texts, role=role, prompt=prompt, cache_dir=cache_dir,
+                                 progress=progress))
+    return out[0], out[1]
+
+# -- strategies -----------------------------------------------------------------------------------
+def select(pool: NegativeSet, name: str, params: dict, *, seed: int):
+    """The selection strategy ``name`` with ``params`` makes on ``pool``, drawing from
+    ``numpy.random.default_rng(seed)`` (its own generator: strategies never share draws)."""
+    from analysis.strategies import create
+
+    strategy = create(name, **params)
+    return strategy.select(pool, np.random.default_rng(seed))
