@@ -21,8 +21,8 @@ def register(subparsers) -> None:
     parser.add_argument("input", help="file or folder to pool (any format NegLens reads)")
     parser.add_argument("--format", help="format of INPUT (default: detected)")
     parser.add_argument("--corpus", metavar="PATH",
-                        help="documents to search (any format NegLens reads; its documents are "
-                             "used); default: the input's own documents")
+                        help="documents to search: anything NegLens reads (its documents are "
+                             "used) or a BEIR corpus.jsonl; default: the input's own documents")
     parser.add_argument("--corpus-format", help="format of --corpus (default: detected)")
     parser.add_argument("--model", metavar="NAME_OR_PATH",
                         help="sentence-transformers bi-encoder (default: the bundled all-MiniLM-L6-v2)")
@@ -42,11 +42,25 @@ def run(args: argparse.Namespace) -> int:
     from analysis.encode import load_encoder
     from analysis.formats import load
     from analysis.formats.pool import write_pool
+    from analysis.model import DataError
     from analysis.pool import build_pool
     from analysis.rerank import load_cross_encoder
 
+    for name in ("top_n", "batch_size"):
+        if getattr(args, name) < 1:
+            raise DataError(f"{name} must be a positive integer, got {getattr(args, name)}",
+                            field=name)
+    if args.quiet:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
     nset = load(args.input, format=args.format)
-    corpus = load(args.corpus, format=args.corpus_format) if args.corpus else None
+    corpus = None
+    if args.corpus:
+        corpus, skipped = load_corpus(args.corpus, format=args.corpus_format)
+        if skipped:
+            print(f"{args.corpus}: {len(skipped)} unreadable lines skipped (first: line "
+                  f"{skipped[0].line}: {skipped[0].reason})", file=sys.stderr)
     encoder = load_encoder(args.model, device=args.device)
     reranker = load_cross_encoder(args.cross_encoder, device=args.device) \
         if args.cross_encoder else None
@@ -66,6 +80,59 @@ def run(args: argparse.Namespace) -> int:
           f"positives beyond), {len(pool.pairs) - len(rows):,} input pairs ranked; "
           f"{encoder.encoded:,} texts encoded, the rest from the cache")
     return 0
+
+
+def load_corpus(path, *, format: str | None = None):
+    """``--corpus``: ``(documents, skipped)``. Anything ``analysis.formats`` loads gives its
+    documents table; a JSON Lines file no format claims is read as a BEIR ``corpus.jsonl``:
+    ``{"_id", "title", "text"}`` a line, text = title + " " + text when the title is not blank
+    (BEIR's join, as ``analysis.formats.beir`` does). Bad lines become Skip records; a
+    repeated ``_id`` keeps its first line."""
+    from pathlib import Path
+
+    from analysis.formats import detect_format, load
+    from analysis.model import DataError
+
+    path = Path(path)
+    if format is None and path.is_file() and path.suffix.lower() == ".jsonl":
+        try:
+            detect_format(path)
+        except DataError:
+            return _corpus_jsonl(path)
+    nset = load(path, format=format)
+    return nset.docs, list(nset.skipped)
+
+
+def _corpus_jsonl(path):
+    import json
+
+    import pandas as pd
+
+    from analysis.model import DataError, Skip
+
+    docs: dict[str, str] = {}
+    skipped: list[Skip] = []
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        for line, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                row = json.loads(raw)
+                did, text, title = str(row["_id"]), row["text"], row.get("title")
+                if not isinstance(text, str):
+                    raise TypeError(f'"text" is {type(text).__name__}, not text')
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                skipped.append(Skip(str(path), line, f"not a corpus record: {exc!s}"))
+                continue
+            if did in docs:
+                skipped.append(Skip(str(path), line, f"_id {did!r} appears again"))
+                continue
+            has_title = isinstance(title, str) and title.strip()
+            docs[did] = (f"{title} {text}" if text.strip() else title) if has_title else text
+    if not docs:
+        raise DataError("no corpus record could be read", file=str(path),
+                        line=skipped[0].line if skipped else None)
+    return pd.DataFrame({"did": list(docs), "text": list(docs.values())}), skipped
 
 
 class TqdmProgress:
