@@ -123,6 +123,8 @@ def changed_inputs(settings: Settings, *, base: str | os.PathLike | None = None,
             continue
         recorded = {f["path"]: f for f in entry["files"]}
         found = {f["path"]: f for f in file_digests(path)}
+        if path.is_file() and len(recorded) == 1:   # one file: its name may change with --data
+            found = {name: dict(f) for name, f in zip(recorded, found.values())}
         for name in sorted(recorded.keys() | found.keys()):
             where = path if path.is_file() else path / name
             if name not in found:
