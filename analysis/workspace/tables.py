@@ -60,31 +60,24 @@ def _text(value) -> str:
 # -- binned distributions (what the charts draw) --------------------------------------------------
 def histogram_table(groups: dict[str, np.ndarray], *, bins: int = 40,
                     integer: bool = False) -> pd.DataFrame:
-    """Histograms of several groups on shared bin edges, as a tidy table.
+    """Histograms of several groups on shared bin edges (``analysis.compare.histogram``), as a
+    tidy table ``group, left, right, count, share``; NaN values are left out.
 
-    Columns ``group``, ``left``, ``right``, ``count``, ``share`` (count / the group's values).
-    NaN values are left out. ``integer`` makes unit-wide bins when the values span at most
-    ``bins`` integers (ranks), else edges are spread evenly over the values' overall range.
-    Binning here keeps charts small: a million values become ``bins`` bars per group.
+    ``integer`` makes unit-wide bins centred on the integers when the values span at most
+    ``bins`` of them (ranks), else the edges are spread evenly over the overall range. Binning
+    here keeps charts small: a million values become ``bins`` bars per group.
     """
-    clean = {name: np.asarray(v, dtype=np.float64) for name, v in groups.items()}
-    clean = {name: v[~np.isnan(v)] for name, v in clean.items()}
-    known = [v for v in clean.values() if len(v)]
-    if not known:
-        return pd.DataFrame(columns=["group", "left", "right", "count", "share"])
-    low = min(float(v.min()) for v in known)
-    high = max(float(v.max()) for v in known)
-    if integer and high - low + 1 <= bins:
-        edges = np.arange(low, high + 2) - 0.5
-    else:
-        edges = np.linspace(low, high if high > low else low + 1.0, bins + 1)
-    frames = []
-    for name, values in clean.items():
-        counts, _ = np.histogram(values, bins=edges)
-        frames.append(pd.DataFrame({"group": name, "left": edges[:-1], "right": edges[1:],
-                                    "count": counts,
-                                    "share": counts / len(values) if len(values) else 0.0}))
-    return pd.concat(frames, ignore_index=True)
+    from analysis.compare import histogram
+
+    rows = pd.DataFrame({
+        "selection": np.repeat(list(groups), [len(v) for v in groups.values()]),
+        "value": np.concatenate([np.asarray(v, dtype=np.float64) for v in groups.values()])
+        if groups else np.zeros(0)})
+    known = rows["value"].dropna()
+    edges: int | np.ndarray = bins
+    if integer and len(known) and known.max() - known.min() + 1 <= bins:
+        edges = np.arange(known.min(), known.max() + 2) - 0.5
+    return histogram(rows, "value", bins=edges).rename(columns={"selection": "group"})
 
 
 def ecdf_table(groups: dict[str, np.ndarray], *, points: int = 200) -> pd.DataFrame:
@@ -104,25 +97,19 @@ def ecdf_table(groups: dict[str, np.ndarray], *, points: int = 200) -> pd.DataFr
     return pd.concat(frames, ignore_index=True)
 
 
-def pool_column(candidates: NegativeSet, column: str) -> np.ndarray:
-    """One value per candidate row: ``rank`` (raw rank, positives included), ``neg_rank``
-    (1-based rank among the query's non-positives, sentence-transformers' ``range_min``
-    convention), ``gap`` (``s_pos - s_neg``) or any other pool column. Index it with a
-    selection's ``rows`` to get that strategy's values."""
-    if column == "neg_rank":
-        from analysis.strategies.view import PoolView
+def cluster_shares(candidates: NegativeSet, selection, doc_clusters: np.ndarray, *,
+                   label: str) -> pd.DataFrame:
+    """How one selection's negatives spread over document clusters
+    (``analysis.clusters.cluster_distribution``): ``source`` (= ``label``), ``cluster``,
+    ``negatives``, ``share``; every cluster listed, zeros included."""
+    from analysis.clusters import cluster_distribution
 
-        view = PoolView.of(candidates)
-        values = np.empty(len(view.rows), dtype=np.int64)
-        values[view.rows] = view.neg_position + 1
-        return values
-    if column == "gap":
-        from analysis.gaps import score_gaps
-
-        return score_gaps(candidates.pairs)
-    if column not in candidates.pairs.columns:
-        raise DataError(f"the pool has no column {column!r}", field=column)
-    return candidates.pairs[column].to_numpy()
+    rows = np.asarray(selection.rows)
+    did = candidates.pairs["did"]
+    chosen = pd.DataFrame({
+        "did": pd.Categorical.from_codes(did.cat.codes.to_numpy()[rows], dtype=did.dtype),
+        "label": np.zeros(len(rows), dtype=np.int8), "source": label})
+    return cluster_distribution(chosen, doc_clusters, k=int(np.max(doc_clusters, initial=-1)) + 1)
 
 
 def map_table(candidates: NegativeSet, query_emb: np.ndarray, doc_emb: np.ndarray, *,

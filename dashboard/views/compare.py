@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import streamlit as st
 
+from analysis import compare
 from analysis import workspace as ws
 from analysis.strategies import create, registry
 from dashboard import charts, session, ui
@@ -67,18 +69,34 @@ with st.expander("Selection reports: filter counts and shortfalls"):
             st.text("    " + line)
 
 
-@st.cache_resource(max_entries=6, show_spinner=False)
-def pool_column(pool_key: str, column: str):
-    return ws.pool_column(session.candidates(), column)
+@st.cache_resource(max_entries=3, show_spinner=False)
+def pool_columns(pool_key: str):
+    return compare.pool_columns(session.candidates())
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def distribution(pool_key: str, specs: str, seed: int, column: str, kind: str):
-    values = {name: pool_column(pool_key, column)[sel.rows]
-              for name, sel in session.selections().items()}
+    values = pool_columns(pool_key)[column].to_numpy()
+    groups = {name: values[sel.rows] for name, sel in session.selections().items()}
     if kind == "ecdf":
-        return ws.ecdf_table(values)
-    return ws.histogram_table(values, bins=50, integer=column != "gap")
+        return ws.ecdf_table(groups)
+    return ws.histogram_table(groups, bins=50, integer=column != "gap")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def metrics_row(pool_key: str, spec: str, seed: int, name: str):
+    return compare.summary(session.candidates(), {name: session.selections()[name]})
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def jaccard(pool_key: str, specs: str, seed: int):
+    return compare.overlap(session.selections())
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cluster_shares(pool_key: str, spec: str, seed: int, name: str):
+    return ws.cluster_shares(session.candidates(), session.selections()[name], session.clusters(),
+                             label=name)
 
 
 RANKS = {"raw rank (positives included)": "rank",
@@ -111,6 +129,30 @@ gap_ecdf_col.plotly_chart(charts.ecdf(
     groups=names), key="gap_ecdf")
 st.caption("gap = s_pos - s_neg, s_pos the query's lowest positive score: near or below 0 "
            "means a hard negative, or a possible false negative.")
+
+st.subheader("Metrics")
+specs_of = {name: json.dumps([name, params], sort_keys=True) for name, params in view.strategies}
+metrics = pd.concat([metrics_row(key, specs_of[name], view.seed, name) for name in names],
+                    ignore_index=True)
+st.dataframe(metrics.drop(columns=["strategy"]).set_index("selection"),
+             column_config={c: st.column_config.NumberColumn(format="%.3f")
+                            for c in metrics.columns if metrics[c].dtype.kind == "f"})
+st.caption("coverage: share of queries that got every negative asked for; suspect_share: "
+           "negatives scoring >= 95% of the positive (NV-Retriever); distinct_share: distinct "
+           "documents / negatives; max_reuse / mean_reuse: queries served by one document.")
+
+overlap_col, cluster_col = st.columns(2)
+overlap_col.plotly_chart(charts.heatmap(jaccard(key, specs, view.seed),
+                                        title="Overlap: Jaccard index of chosen (query, document) pairs"),
+                         key="jaccard")
+if session.clusters() is None:
+    cluster_col.info("No document clusters: this pool has neither a cluster column nor embeddings.")
+else:
+    shares = pd.concat([cluster_shares(key, specs_of[name], view.seed, name) for name in names],
+                       ignore_index=True)
+    cluster_col.plotly_chart(charts.grouped_bars(
+        shares, x="cluster", y="share", group="source", x_title="document cluster (k-means)",
+        y_title="share of the strategy's negatives", title="Cluster distribution"), key="clusters")
 st.download_button("Strategies (JSON)", json.dumps(
     [create(n, **p).to_json() | {"seed": view.seed} for n, p in view.strategies], indent=2),
     "strategies.json", mime="application/json")

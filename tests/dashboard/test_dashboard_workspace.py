@@ -134,15 +134,14 @@ def test_ecdf_shares_are_fractions_at_or_below_each_grid_point():
     assert table[table.group == "b"]["share"].tolist() == [0.0, 0.0, 1.0]
 
 
-def test_pool_columns_give_raw_rank_rank_among_non_positives_and_gap():
+def test_cluster_shares_count_a_selections_negatives_per_document_cluster():
     pool = hand_pool()
-    negatives = pool.pairs["label"].to_numpy() == 0
-    assert ws.pool_column(pool, "rank")[negatives].tolist() == [1, 3, 4, 2, 3]
-    assert ws.pool_column(pool, "neg_rank")[negatives].tolist() == [1, 2, 3, 1, 2]
-    np.testing.assert_allclose(ws.pool_column(pool, "gap")[negatives],
-                               [0.8 - 0.9, 0.8 - 0.5, 0.8 - 0.1, 0.7 - 0.6, 0.7 - 0.2], atol=1e-6)
-    with pytest.raises(DataError, match="no column"):
-        ws.pool_column(pool, "nope")
+    selection = ws.select(pool, "top_k", {"num_negatives": 2}, seed=0)   # d2, d3 and d1, d2
+    clusters = np.array([0, 1, 1, 2, 0], dtype=np.int32)                 # d1..d5
+    table = ws.cluster_shares(pool, selection, clusters, label="top_k")
+    assert table["cluster"].tolist() == [0, 1, 2]
+    assert table["negatives"].tolist() == [1, 3, 0]
+    assert table["share"].tolist() == [0.25, 0.75, 0.0]
 
 
 def test_overview_tables_cover_pool_and_strategies_with_filter_counts():
