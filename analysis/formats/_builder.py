@@ -47,6 +47,7 @@ class SetBuilder:
         self.queries: dict[str, str] = {}
         self.docs: dict[str, str] = {}
         self._id_lines: dict[tuple[str, str], int | None] = {}
+        self._text_ids: dict[tuple[str, str], str] = {}  # (prefix, text) -> text_id, memoised
         self._pair_index: dict[tuple[str, str], int] = {}
         self._qid: list[str] = []
         self._did: list[str] = []
@@ -80,7 +81,13 @@ class SetBuilder:
     def _add(self, table: dict, kind: str, prefix: str, text: str, key: str | None,
              line: int | None) -> str:
         by_text = key is None
-        key = text_id(text, prefix) if by_text else str(key)
+        if by_text:
+            key = self._text_ids.get((prefix, text))
+            if key is not None:
+                return key
+            key = self._text_ids[(prefix, text)] = text_id(text, prefix)
+        else:
+            key = str(key)
         old = table.get(key)
         if old is None:
             table[key] = text

@@ -91,9 +91,10 @@ def read_table(path: Path, on_skip, *, split: str | None = None
 def _iter_batches(batches) -> Iterator[tuple[int, dict]]:
     row = 0
     for batch in batches:
-        for record in batch.to_pylist():
+        names = batch.schema.names
+        for values in zip(*(column.to_pylist() for column in batch.columns)):
             row += 1
-            yield row, record
+            yield row, dict(zip(names, values))
 
 
 def _iter_csv(path: Path, on_skip) -> Iterator[tuple[int, dict]]:
