@@ -60,9 +60,12 @@ def peek_columns(path: Path) -> list[str]:
     if kind == "dataset":
         info = path / "dataset_info.json"
         if not info.exists():
-            splits = json.loads((path / "dataset_dict.json").read_text())["splits"]
+            splits = json.loads((path / "dataset_dict.json").read_text()).get("splits") or [""]
             info = path / splits[0] / "dataset_info.json"
-        return list(json.loads(info.read_text()).get("features", {}))
+        features = json.loads(info.read_text()).get("features")
+        if not isinstance(features, dict):
+            raise DataError("no features listed in dataset_info.json", file=str(info))
+        return list(features)
     raise DataError(f"not a table file (suffix {path.suffix or '(none)'!r}; "
                     f"tables are {', '.join(SUFFIXES)} or a datasets folder)", file=str(path))
 

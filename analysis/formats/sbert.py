@@ -86,16 +86,19 @@ def load(path: Path, *, layout: str | None = None, split: str | None = None,
                         field=_odd_column(columns))
     anchor, second = columns[0], columns[1]
     parse = _PARSERS[found]
+    by_order = found == "labeled-pair" and "score" in columns  # labels were not stored
     seen: Counter = Counter()
     for line, row in rows:
+        if by_order:  # counted before parsing, so an unreadable row still takes its place
+            seen[str(row.get(anchor))] += 1
+            position = seen[str(row.get(anchor))]
         try:
             query, docs = parse(row, anchor, second, columns)
         except RowError as exc:
             builder.skip(line, exc)
             continue
-        if found == "labeled-pair" and docs[0][1] is None:
-            seen[query] += 1
-            docs = [(docs[0][0], int(seen[query] <= positives_per_query), docs[0][2])]
+        if by_order:
+            docs = [(text, int(position <= positives_per_query), score) for text, _, score in docs]
         qid = builder.query(query, line=line)
         for text, label, score in docs:
             builder.pair(qid, builder.doc(text, line=line), label, score=score, line=line)

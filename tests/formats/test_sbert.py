@@ -77,6 +77,14 @@ def test_labeled_pair_with_scores_takes_each_anchors_first_rows_as_positives(wri
     assert (two.num_positives, two.num_negatives) == (4, 1)
 
 
+def test_an_unreadable_first_row_does_not_promote_the_next_one(write_jsonl, texts):
+    rows = [{"anchor": Q1, "positive": P1, "score": "n/a"}, {"anchor": Q1, "positive": N1, "score": 0.5}]
+    nset = load(write_jsonl("lps.jsonl", rows))
+    assert texts(nset) == [(Q1, N1, 0, 0.5)]
+    assert [(s.line, s.reason) for s in nset.skipped] == [
+        (1, "field \"score\": expected a number, got text 'n/a'")]
+
+
 def test_labeled_list_with_labels_and_with_scores(write_jsonl, texts):
     labels = [{"anchor": Q1, "positive": [P1, N1, N2], "labels": [1, 0, 0]}]
     scores = [{"anchor": Q1, "positive": [P1, N1, N2], "scores": [0.75, 0.5, 0.25]}]
