@@ -20,11 +20,12 @@ flagembedding                       JSONL ``query``/``pos``/``neg`` (+ ``pos_sco
 tevatron[/legacy|new]               JSONL with passages, or ids + ``corpus.jsonl``
 ==================================  ==================================================
 
-Queries a layout cannot hold are left out and counted in the returned notes, as
-sentence-transformers' ``mine_hard_negatives`` leaves them out of its own output: a query
-without negatives (every layout but labeled-pair), without a positive (every layout but
-labeled-pair and labeled-list), or, for n-tuple, with fewer than ``num_negatives`` negatives
-(n-tuple rows all have one width).
+A query the strategy found no negative for is not in the training set at all
+(``Selection.training_set``), as ``mine_hard_negatives`` leaves it out of its output. Other
+queries a layout cannot hold are left out here and counted in the returned notes: a query
+whose negatives the review removed (every layout but labeled-pair), one without a positive
+(every layout but labeled-pair and labeled-list), or, for n-tuple, one with fewer than
+``num_negatives`` negatives (n-tuple rows all have one width).
 """
 
 from __future__ import annotations
