@@ -89,7 +89,8 @@ def load(path: Path) -> NegativeSet:
 def write(nset: NegativeSet, path: Path, *, scores: bool | None = None,
           source: str | None = None) -> Path:
     """One JSONL line per query. ``scores``: None writes pos_scores/neg_scores for queries
-    whose pairs all have a score, True requires them everywhere, False never writes them."""
+    whose pairs all have a score, True requires them everywhere, False never writes them.
+    ``prompt`` / ``type`` come from ``nset.meta``: a dict qid -> text, or one text for all."""
     if path.suffix.lower() not in SUFFIXES:
         raise DataError(f"FlagEmbedding files are JSON Lines; use a {' or '.join(SUFFIXES)} "
                         "suffix", file=str(path))
@@ -98,7 +99,7 @@ def write(nset: NegativeSet, path: Path, *, scores: bool | None = None,
            'FlagEmbedding rows need at least one "pos" text')
     if scores:
         require_scores(groups)
-    extras = {name: nset.meta.get(name) or {} for name in EXTRA_FIELDS}
+    extras = {name: nset.meta.get(name) for name in EXTRA_FIELDS}
     rows = []
     for g in groups:
         row = {"query": g.text, "pos": [d.text for d in g.pos], "neg": [d.text for d in g.neg]}
@@ -106,8 +107,10 @@ def write(nset: NegativeSet, path: Path, *, scores: bool | None = None,
             row["pos_scores"] = [d.score for d in g.pos]
             row["neg_scores"] = [d.score for d in g.neg]
         for name in EXTRA_FIELDS:
-            if g.qid in extras[name]:
-                row[name] = extras[name][g.qid]
+            value = extras[name]
+            value = value.get(g.qid) if isinstance(value, dict) else value
+            if isinstance(value, str):
+                row[name] = value
         rows.append(row)
     return write_jsonl(path, rows)
 

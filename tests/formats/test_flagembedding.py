@@ -159,6 +159,10 @@ def test_writer_keeps_prompt_type_and_known_scores(write_jsonl, tmp_path):
                           "pos_scores": [pytest.approx(0.9)], "neg_scores": [0.5, 0.25],
                           "prompt": "Represent this", "type": "normal"}
     assert written[1] == {"query": "unscored", "pos": ["x"], "neg": ["y"]}
+    nset = load(write_jsonl("w2.jsonl", rows[1:]))
+    nset.meta["prompt"] = "One prompt for all"
+    out = write(nset, tmp_path / "o2.jsonl", format="flagembedding")
+    assert json.loads(out.read_text(encoding="utf-8"))["prompt"] == "One prompt for all"
 
 
 def test_writer_refuses_queries_without_a_positive_and_missing_scores(write_jsonl, tmp_path):
