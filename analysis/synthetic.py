@@ -4,10 +4,13 @@
 
 - positive scores ``s_pos ~ N(0.7, 0.08)``, clipped to [0.05, 0.99] (as all-MiniLM-L6-v2 gives
   relevant passages on MS MARCO-like data);
-- ``pool_size`` candidate scores forming a decreasing sequence: a sorted sample of
-  ``N(mu_q, sd_q)`` with a per-query level ``mu_q ~ N(0.45, 0.07)`` and spread
-  ``sd_q ~ U(0.04, 0.09)``, clipped to [-0.99, 0.99]. Queries whose level is high get candidates
-  scoring above their positive: the false-negative-like cases real pools have;
+- ``pool_size`` candidate scores forming a decreasing sequence: the top ``pool_size`` of a
+  sample of ``CORPUS_SIZE`` draws from ``N(mu_q, sd_q)`` (what retrieving the best of a corpus
+  gives), with a per-query level ``mu_q ~ N(0.28, 0.07)`` and spread ``sd_q ~ U(0.06, 0.10)``,
+  clipped to [-0.99, 0.99]. The top order statistics are drawn exactly, from exponential
+  spacings, without drawing the whole sample. About 15% of queries get a candidate above their
+  positive (the false-negative-like cases real pools have) and about 2% of positives fall
+  outside the top 100;
 - raw ranks (1-based, positives included) from sorting positives and candidates together, so
   ranks always agree with scores; the pool keeps the top ``pool_size`` rows plus every positive,
   a positive beyond the top ``pool_size`` getting a rank past it (still in score order);
@@ -27,8 +30,9 @@ import pandas as pd
 from analysis.model import DataError, NegativeSet
 
 POSITIVE_MEAN, POSITIVE_STD = 0.7, 0.08
-LEVEL_MEAN, LEVEL_STD = 0.45, 0.07
-SPREAD_RANGE = (0.04, 0.09)
+LEVEL_MEAN, LEVEL_STD = 0.28, 0.07
+SPREAD_RANGE = (0.06, 0.10)
+CORPUS_SIZE = 20_000
 
 
 def make_pool(*, num_queries: int = 1000, pool_size: int = 100, seed: int = 0,
@@ -53,7 +57,7 @@ def make_pool(*, num_queries: int = 1000, pool_size: int = 100, seed: int = 0,
     positive = np.clip(rng.normal(POSITIVE_MEAN, POSITIVE_STD, (q, p)), 0.05, 0.99)
     level = rng.normal(LEVEL_MEAN, LEVEL_STD, (q, 1))
     spread = rng.uniform(*SPREAD_RANGE, (q, 1))
-    candidates = np.clip(level + spread * rng.standard_normal((q, n)), -0.99, 0.99)
+    candidates = np.clip(level + spread * _top_normal_order_statistics(rng, q, n), -0.99, 0.99)
     scores = np.concatenate([positive, candidates], axis=1).astype(np.float32)
     labels = np.zeros((q, width), dtype=np.int8)
     labels[:, :p] = 1
@@ -89,6 +93,21 @@ def make_pool(*, num_queries: int = 1000, pool_size: int = 100, seed: int = 0,
     meta = {"generator": "analysis.synthetic.make_pool", "seed": seed, "pool_size": pool_size,
             "positives_per_query": p}
     return _assembled(queries, docs, pairs, meta)
+
+
+def _top_normal_order_statistics(rng: np.random.Generator, rows: int, top: int) -> np.ndarray:
+    """Per row, the ``top`` largest of ``max(CORPUS_SIZE, 10 * top)`` standard normals, descending.
+
+    The k smallest of m uniforms are ``S_k / S_(m+1)`` with ``S`` the cumulative sums of
+    standard exponentials (Rényi's representation); ``S_(m+1) - S_top`` is Gamma(m + 1 - top).
+    Mapping ``u -> -ndtri(u)`` turns the smallest uniforms into the largest normals.
+    """
+    from scipy.special import ndtri
+
+    size = max(CORPUS_SIZE, 10 * top)
+    spacings = np.cumsum(rng.standard_exponential((rows, top)), axis=1)
+    total = spacings[:, -1:] + rng.standard_gamma(size + 1 - top, (rows, 1))
+    return -ndtri(spacings / total)
 
 
 def _assembled(queries: pd.DataFrame, docs: pd.DataFrame, pairs: pd.DataFrame,

@@ -140,11 +140,11 @@ class Margin(Strategy):
         max_positives = int(view.positives_per_query.max(initial=0))
         range_max = self.effective_range_max(max_positives)
         window = range_max + max_positives
-        note = f"candidate window: raw ranks 1..{window} (range_max={range_max} + {max_positives} " \
-               f"positives at most)"
+        note = None
         if window > view.depth():
-            note += (f"; the pool only reaches rank {view.depth()}, so mining the whole corpus "
-                     f"could find candidates this pool lacks")
+            note = (f"the candidate window reaches raw rank {window} (range_max={range_max} + "
+                    f"{max_positives} positives at most) but the pool only reaches rank "
+                    f"{view.depth()}: mining the whole corpus could find candidates it lacks")
         log.restrict(view.rank <= window, note, window=True)
         self._filter(view, log)
         where = np.flatnonzero(log.alive)

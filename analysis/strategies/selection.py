@@ -77,25 +77,35 @@ class Selection:
     def pairs(self, pool: NegativeSet) -> pd.DataFrame:
         """The chosen rows of ``pool.pairs`` with ``source`` set to the strategy name."""
         out = pool.pairs.iloc[self.rows].reset_index(drop=True)
-        out["source"] = pd.Categorical.from_codes(np.zeros(len(out), dtype=np.int8),
-                                                  categories=[self.strategy])
+        out["source"] = _constant_category(len(out), self.strategy)
         return out
 
-    def training_set(self, pool: NegativeSet) -> NegativeSet:
-        """Training data: every labelled positive of the pool plus the chosen negatives.
+    def training_set(self, pool: NegativeSet, *, keep_empty: bool = False) -> NegativeSet:
+        """Training data: the labelled positives of the pool plus the chosen negatives.
 
-        Rows are ordered by ``(qid, rank)`` and carry ``source`` = the strategy name; the result
-        is what ``analysis.formats.write`` turns into sentence-transformers, FlagEmbedding or
-        Tevatron files.
+        A query that got no negative at all is left out, as ``mine_hard_negatives`` leaves it out
+        of its output (it stays listed in ``report.short`` with ``found`` 0); ``keep_empty=True``
+        keeps its positives. Rows are ordered by ``(qid, rank)`` and carry ``source`` = the
+        strategy name: what ``analysis.formats.write`` turns into sentence-transformers,
+        FlagEmbedding or Tevatron files.
         """
         view = PoolView.of(pool)
         keep = np.zeros(len(pool.pairs), dtype=bool)
-        keep[view.rows[~view.negatives]] = True
         keep[self.rows] = True
-        order = view.rows[keep[view.rows]]
-        subset = Selection(order, self.strategy, self.params, self.report)
-        return pool.with_pairs(subset.pairs(pool), meta={**pool.meta, "strategy": self.strategy,
-                                                         "params": dict(self.params)})
+        positive = ~view.negatives
+        if not keep_empty:
+            served = np.bincount(view.qcode[keep[view.rows]], minlength=view.num_queries) > 0
+            positive &= served[view.qcode]
+        keep[view.rows[positive]] = True
+        rows = view.rows[keep[view.rows]]
+        pairs = pool.pairs.iloc[rows].reset_index(drop=True)
+        pairs["source"] = _constant_category(len(pairs), self.strategy)
+        return pool.with_pairs(pairs, meta={**pool.meta, "strategy": self.strategy,
+                                            "params": dict(self.params)})
+
+
+def _constant_category(n: int, value: str) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[value])
 
 
 def finish(view: PoolView, chosen: np.ndarray, log: FilterLog, *, strategy: str,

@@ -106,6 +106,16 @@ def test_training_set_is_positives_plus_the_selection():
     assert data.meta["strategy"] == "top_k"
 
 
+def test_training_set_leaves_out_queries_without_negatives_unless_asked():
+    pool = hand_pool([("a", "d1", 1, 1, 0.9), ("a", "d2", 0, 2, 0.95),
+                      ("b", "d4", 1, 1, 0.8), ("b", "d1", 0, 2, 0.3)])
+    selection = create("topk_abs", threshold=0.5, num_negatives=1).select(pool, np.random.default_rng(0))
+    assert selection.report.short.to_dict("records") == [{"qid": "a", "found": 0}]
+    assert set(selection.training_set(pool).pairs["qid"].astype(str)) == {"b"}
+    kept = selection.training_set(pool, keep_empty=True).pairs
+    assert kept[["qid", "did"]].astype(str).values.tolist() == [["a", "d1"], ["b", "d4"], ["b", "d1"]]
+
+
 def test_parameters_are_validated_with_the_field_named():
     with pytest.raises(DataError) as err:
         create("simans", a=-1.0)

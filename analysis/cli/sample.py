@@ -1,0 +1,92 @@
+"""``python -m analysis sample POOL --strategy NAME [--param KEY=VALUE ...] --out FILE``.
+
+Re-samples a pool with one registered strategy and writes the training data: every labelled
+positive of the pool plus the chosen negatives, in a format people train with
+(``--format sentence-transformers|flagembedding|tevatron``, ``NAME/LAYOUT`` or ``--layout`` for
+a layout, ``--scores`` to write scores where the format can). ``--num-negatives K`` and
+``--seed S`` complete the setting: the same pool, strategy, parameters and seed write the same
+bytes. The selection report (filter counts, queries short of negatives) goes to stderr. A query
+that got no negative is left out of the file, as mine_hard_negatives leaves it out (the report
+counts it); ``--keep-empty`` keeps its positives.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+FORMATS = ("sentence-transformers", "flagembedding", "tevatron")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("sample", help="re-sample a pool with a strategy, write training data",
+                                   description=__doc__.split("\n\n")[1])
+    parser.add_argument("pool", help="a pool file (any file analysis.formats.load reads)")
+    parser.add_argument("--strategy", required=True, help="strategy name (see --list)")
+    parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                        help="a strategy parameter, repeatable (e.g. --param relative_margin=0.05)")
+    parser.add_argument("--num-negatives", type=int, default=None, metavar="K",
+                        help="negatives per query (default: the strategy's)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", required=True, help="file to write")
+    parser.add_argument("--format", default="sentence-transformers",
+                        help=f"output format: {', '.join(FORMATS)} (or NAME/LAYOUT)")
+    parser.add_argument("--layout", default=None,
+                        help="format layout, e.g. triplet, n-tuple, labeled-list (sentence-transformers), "
+                             "legacy or new (tevatron)")
+    parser.add_argument("--scores", action="store_true", help="write scores where the format can")
+    parser.add_argument("--keep-empty", action="store_true",
+                        help="keep the positives of queries that got no negative")
+    parser.add_argument("--json", action="store_true",
+                        help="print the run (strategy, seed, report) as one JSON object")
+    parser.add_argument("--save-settings", metavar="SETTINGS.json",
+                        help="also write the settings file that reproduces this run "
+                             "(python -m analysis apply SETTINGS.json)")
+    parser.set_defaults(func=run)
+
+
+def strategy_from_args(name: str, params: list[str], num_negatives: int | None):
+    """The strategy ``name`` with ``KEY=VALUE`` params; ``num_negatives`` overrides when given."""
+    from analysis.strategies import create, parse_params
+
+    settings = parse_params(name, params)
+    if num_negatives is not None:
+        settings["num_negatives"] = num_negatives
+    return create(name, **settings)
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from analysis.formats import load, write
+
+    strategy = strategy_from_args(args.strategy, args.param, args.num_negatives)
+    pool = load(args.pool)
+    selection = strategy.select(pool, np.random.default_rng(args.seed))
+    options = {}
+    if args.layout:
+        options["layout"] = args.layout
+    if args.scores:
+        options["scores"] = True
+    data = selection.training_set(pool, keep_empty=args.keep_empty)
+    path = write(data, args.out, format=args.format, **options)
+    if args.save_settings:
+        from analysis import settings
+
+        output = f"{args.format}/{args.layout}" if args.layout else args.format
+        settings.write(settings.from_run(args.pool, strategy=strategy, seed=args.seed, pool=pool,
+                                         selection=selection, output_format=output),
+                       args.save_settings)
+    report = selection.report
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    left_out = report.num_queries - data.pairs["qid"].nunique()
+    if left_out:
+        print(f"Left out {left_out:,} queries that got no negative.", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"pool": str(args.pool), "out": str(path), **strategy.to_json(),
+                          "seed": args.seed, "report": report.as_dict()}, ensure_ascii=False))
+    else:
+        print(f"wrote {report.selected:,} negatives for {report.num_queries:,} queries "
+              f"({strategy.name}, seed {args.seed}) to {path}")
+    return 0

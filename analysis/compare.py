@@ -1,0 +1,174 @@
+"""Comparison metrics for selections made on the same pool (DESIGN.md section 6).
+
+All results are tidy pandas DataFrames, ready to plot or print:
+
+- ``pool_columns(pool)``: per pool row the quantities a selection is judged by: ``rank`` (raw,
+  positives included), ``neg_rank`` (1-based position among the query's non-positives: the
+  sentence-transformers ``range_min`` convention), ``score``, ``s_pos`` (minimum positive score by
+  default), ``gap = s_pos - score`` and ``suspect`` (the margin rule of the false-negative
+  signal: ``score >= ratio * s_pos``, NV-Retriever's 95%). Computed once; selections index it.
+- ``selected_rows(pool, selections)``: one row per chosen negative and selection (long format).
+- ``histogram(rows, column)``: counts and shares per bin and selection, on shared bin edges.
+- ``summary(pool, selections)``: one row per selection: size, coverage (queries that got the
+  full number of negatives), mean/median rank, neg_rank and gap, share of false-negative
+  suspects, diversity (distinct negatives / total), reuse (how many queries the most reused
+  document serves; mean queries per distinct document), and with a ``cluster`` column the mean
+  per-query entropy of the chosen negatives' clusters (bits).
+- ``overlap(selections)``: the Jaccard index of the (qid, did) pairs of every two selections
+  (a square matrix; selections on one pool hold pool rows, so pairs are row indices).
+
+``selections`` is a mapping ``label -> analysis.strategies.Selection`` made on ``pool``.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from analysis.gaps import POSITIVE_REDUCTIONS, positive_scores
+from analysis.model import DataError, NegativeSet
+
+SUSPECT_RATIO = 0.95
+
+
+def pool_columns(pool: NegativeSet, *, positive: str = "min",
+                 suspect_ratio: float = SUSPECT_RATIO) -> pd.DataFrame:
+    """Per pool row: rank, neg_rank, score, s_pos, gap, suspect (see the module docstring)."""
+    from analysis.strategies.view import PoolView
+
+    if positive not in POSITIVE_REDUCTIONS:
+        raise DataError(f"positive must be one of {POSITIVE_REDUCTIONS}, got {positive!r}",
+                        field="positive")
+    view = PoolView.of(pool)
+    neg_rank = np.zeros(len(view.rows), dtype=np.int64)
+    neg_rank[view.rows] = np.where(view.negatives, view.neg_position + 1, 0)
+    pairs = pool.pairs
+    score = pairs["score"].to_numpy(dtype=np.float64)
+    s_pos = positive_scores(pairs, how=positive)[pairs["qid"].cat.codes.to_numpy()]
+    return pd.DataFrame({"rank": pairs["rank"].to_numpy(), "neg_rank": neg_rank, "score": score,
+                         "s_pos": s_pos, "gap": s_pos - score,
+                         "suspect": score >= suspect_ratio * s_pos})
+
+
+def _check(pool: NegativeSet, selections: Mapping) -> None:
+    if not selections:
+        raise DataError("no selection to compare", field="strategy")
+    for label, selection in selections.items():
+        if len(selection.rows) and selection.rows.max() >= len(pool.pairs):
+            raise DataError(f"selection {label!r} was not made on this pool", field="strategy")
+
+
+def selected_rows(pool: NegativeSet, selections: Mapping, *,
+                  columns: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Long format: ``selection``, ``qid``, ``did`` and the ``pool_columns`` of every chosen row."""
+    _check(pool, selections)
+    columns = pool_columns(pool) if columns is None else columns
+    frames = []
+    for label, selection in selections.items():
+        frame = columns.iloc[selection.rows].reset_index(drop=True)
+        frame.insert(0, "did", pool.pairs["did"].to_numpy()[selection.rows])
+        frame.insert(0, "qid", pool.pairs["qid"].to_numpy()[selection.rows])
+        frame.insert(0, "selection", label)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def histogram(rows: pd.DataFrame, column: str, *, bins: int = 20) -> pd.DataFrame:
+    """Counts per bin for each selection on shared edges: ``selection, left, right, count, share``."""
+    if column not in rows.columns:
+        raise DataError(f"no column {column!r} to histogram", field=column)
+    values = rows[column].to_numpy(dtype=np.float64)
+    known = ~np.isnan(values)
+    if not known.any():
+        return pd.DataFrame(columns=["selection", "left", "right", "count", "share"])
+    edges = np.histogram_bin_edges(values[known], bins=bins)
+    frames = []
+    for label, group in rows.groupby("selection", sort=False):
+        v = group[column].to_numpy(dtype=np.float64)
+        counts, _ = np.histogram(v[~np.isnan(v)], bins=edges)
+        frames.append(pd.DataFrame({"selection": label, "left": edges[:-1], "right": edges[1:],
+                                    "count": counts, "share": counts / max(counts.sum(), 1)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def summary(pool: NegativeSet, selections: Mapping, *, positive: str = "min",
+            suspect_ratio: float = SUSPECT_RATIO) -> pd.DataFrame:
+    """One row per selection with the metrics listed in the module docstring."""
+    _check(pool, selections)
+    columns = pool_columns(pool, positive=positive, suspect_ratio=suspect_ratio)
+    values = {col: columns[col].to_numpy(dtype=np.float64) for col in ("rank", "neg_rank", "gap")}
+    suspect, s_pos = columns["suspect"].to_numpy(), columns["s_pos"].to_numpy()
+    dcode = pool.pairs["did"].cat.codes.to_numpy()
+    qcode = pool.pairs["qid"].cat.codes.to_numpy()
+    clusters = pool.pairs["cluster"].to_numpy() if "cluster" in pool.pairs.columns else None
+    records = []
+    for label, selection in selections.items():
+        rows, report = selection.rows, selection.report
+        docs = np.bincount(dcode[rows]) if len(rows) else np.zeros(0, dtype=np.int64)
+        used = docs[docs > 0]
+        judged = ~np.isnan(s_pos[rows])
+        record = {
+            "selection": label, "strategy": selection.strategy, "requested": report.requested,
+            "negatives": len(rows), "queries": report.num_queries,
+            "coverage": _share(report.num_queries - report.num_short, report.num_queries),
+            "short_queries": report.num_short,
+        }
+        for col, v in values.items():
+            known = v[rows][~np.isnan(v[rows])]
+            record[f"mean_{col}"] = float(known.mean()) if len(known) else float("nan")
+            record[f"median_{col}"] = float(np.median(known)) if len(known) else float("nan")
+        record.update({
+            "suspect_share": _share(int(suspect[rows][judged].sum()), int(judged.sum())),
+            "distinct_share": _share(len(used), len(rows)),
+            "max_reuse": int(used.max()) if len(used) else 0,
+            "mean_reuse": float(used.mean()) if len(used) else float("nan"),
+        })
+        if clusters is not None:
+            record["cluster_entropy"] = _mean_entropy(qcode[rows], clusters[rows])
+        records.append(record)
+    return pd.DataFrame.from_records(records)
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else float("nan")
+
+
+def _mean_entropy(queries: np.ndarray, labels: np.ndarray) -> float:
+    """Mean over queries of the entropy (bits) of their chosen negatives' cluster labels."""
+    if len(queries) == 0:
+        return float("nan")
+    label_codes = pd.factorize(labels)[0]
+    pair, counts = np.unique(queries.astype(np.int64) * (label_codes.max() + 2) + label_codes,
+                             return_counts=True)
+    owner = pair // (label_codes.max() + 2)
+    totals = np.bincount(owner)[owner]
+    p = counts / totals
+    entropy = np.bincount(owner, weights=-p * np.log2(p))
+    return float(entropy[np.unique(owner)].mean())
+
+
+def overlap(selections: Mapping) -> pd.DataFrame:
+    """Jaccard index |A ∩ B| / |A ∪ B| of the chosen (qid, did) pairs, for every two selections.
+
+    Selections on one pool are sets of pool rows, so each becomes a boolean mask over the rows
+    and every intersection is one vectorised AND.
+    """
+    labels = list(selections)
+    size = max((int(selections[label].rows.max()) + 1 for label in labels
+                if len(selections[label].rows)), default=0)
+    masks = {}
+    for label in labels:
+        mask = np.zeros(size, dtype=bool)
+        mask[selections[label].rows] = True
+        masks[label] = mask
+    counts = {label: int(mask.sum()) for label, mask in masks.items()}
+    matrix = np.ones((len(labels), len(labels)))
+    for i, a in enumerate(labels):
+        for j in range(i + 1, len(labels)):
+            b = labels[j]
+            common = int(np.count_nonzero(masks[a] & masks[b]))
+            union = counts[a] + counts[b] - common
+            matrix[i, j] = matrix[j, i] = common / union if union else 1.0
+    return pd.DataFrame(matrix, index=pd.Index(labels, name="selection"), columns=labels)
