@@ -8,6 +8,7 @@ format is needed, so adding a format never edits this file.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ def load(path, *, format: str | None = None, **options) -> NegativeSet:
     name = format if format is not None else detect_format(path)
     fmt, implied = resolve(name)
     options = {**implied, **options}
+    _check_options(fmt.load, options, f"the {fmt.name} loader")
     if path.is_dir() and fmt.files and not detects(fmt, path):
         from analysis.formats._folder import load_folder
 
@@ -147,4 +149,20 @@ def write(nset: NegativeSet, path, *, format: str, **options) -> Path:
         writable = [f.name for f in formats().values() if f.write is not None]
         raise DataError(f"format {fmt.name!r} has no writer; writable formats: "
                         f"{', '.join(writable)}", field="format")
-    return fmt.write(nset, Path(path), **{**implied, **options})
+    options = {**implied, **options}
+    _check_options(fmt.write, options, f"the {fmt.name} writer")
+    return fmt.write(nset, Path(path), **options)
+
+
+def _check_options(func: Callable, options: dict, what: str) -> None:
+    """DataError naming an option ``func`` does not take (instead of a TypeError)."""
+    params = inspect.signature(func).parameters.values()
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return
+    known = [p.name for p in params if p.kind is p.KEYWORD_ONLY]
+    for name in options:
+        if name not in known:
+            from analysis.formats._read import suggestion
+
+            raise DataError(f"{what} has no option {name!r}{suggestion(name, known)}; its "
+                            f"options: {', '.join(known) or 'none'}", field=name)

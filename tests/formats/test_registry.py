@@ -76,6 +76,18 @@ def test_unknown_format_name_suggests_the_closest(write_jsonl):
         load(write_jsonl("x.jsonl", [FLAG_ROW]), format="flagembeding")
 
 
+def test_unknown_options_are_named_with_the_accepted_ones(write_jsonl, tmp_path):
+    path = write_jsonl("x.jsonl", [FLAG_ROW])
+    with pytest.raises(DataError, match="the flagembedding loader has no option 'layout'; "
+                                        "its options: none"):
+        load(path, format="flagembedding/new")
+    with pytest.raises(DataError, match=r"the tevatron writer has no option 'scores'.*; its "
+                                        r"options: layout, corpus, source"):
+        write(load(path), tmp_path / "o.jsonl", format="tevatron", scores=True)
+    with pytest.raises(DataError, match=r"has no option 'layuot' \(did you mean \"layout\"\?\)"):
+        write(load(path), tmp_path / "o.jsonl", format="sentence-transformers", layuot="triplet")
+
+
 def test_write_rejects_read_only_formats_and_non_sets(write_jsonl, tmp_path):
     nset = load(write_jsonl("x.jsonl", [FLAG_ROW]))
     with pytest.raises(DataError, match="has no writer"):
