@@ -123,8 +123,9 @@ are asked for) raises `DataError` naming it.
 A module in `analysis/formats/` (name not starting with `_`) that defines
 `FORMAT = Format(name=..., detect=..., load=..., write=..., priority=..., fields=...,
 files=...)` is discovered with `pkgutil`; nothing else is edited. `detect(path) -> bool`
-must be cheap and must not raise; `load(path, **options) -> NegativeSet`;
-`write(nset, path, **options) -> Path` or None. `fields` lists the field names a record
+must be cheap and must not raise; `load(path, *, options...) -> NegativeSet`;
+`write(nset, path, *, options...) -> Path` or None. Options are keyword-only parameters:
+`load` and `write` check them against the signature and name an unknown one. `fields` lists the field names a record
 carries (for "did you mean" hints); `files=False` marks folder formats.
 """
 
