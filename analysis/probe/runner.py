@@ -1,0 +1,206 @@
+"""``run_probe``: split, select, fine-tune and evaluate, one strategy and seed at a time.
+
+The order of work, and what is shared:
+
+1. The base model is loaded once, with the probe's ``max_seq_length``; its query and corpus
+   embeddings go through the embedding cache (``analysis.encode``; the namespace names the
+   token limit when it is not the model's own), so they are computed once per machine.
+2. The queries are split (``analysis.probe.split``), stratified by k-means topic clusters of
+   the base model's query embeddings (``analysis.clusters``).
+3. The base model is evaluated on the held-out queries against the whole corpus, reusing the
+   cached corpus embeddings.
+4. For each strategy and seed: the strategy selects from the training queries' pool rows with
+   ``numpy.random.default_rng(seed)``; review decisions are applied and the rows are shaped
+   exactly as ``python -m analysis export`` would write a sentence-transformers n-tuple file
+   (``analysis.training_data``; queries with fewer negatives than asked are left out and
+   counted); a fresh base model is fine-tuned (``analysis.probe.train``) and evaluated.
+5. Every evaluated model is a :class:`~analysis.probe.results.RunResult`, cached on disk: a
+   rerun, or a run with one more strategy, only trains what is new.
+
+``progress(strategy, step, total_steps, stage)`` is called throughout: ``strategy`` is the
+label (``"base"`` for the untrained model); ``stage`` is one of ``encode``, ``split``,
+``select``, ``train``, ``evaluate``, ``cached``, ``done``, followed by `` seed N`` for the
+per-seed stages. ``cancel()`` is polled between stages and after every training step; when it
+returns True, :class:`~analysis.probe.train.ProbeCancelled` is raised (finished runs stay cached).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from analysis.model import DataError
+from analysis.probe.compare import ProbeResult
+from analysis.probe.config import ProbeSettings, StrategySpec, parse_strategy
+from analysis.probe.data import ProbeData
+from analysis.probe.results import BASE, RunCache, RunResult, versions
+from analysis.probe.split import Split, split_queries
+from analysis.probe.train import ProbeCancelled, fine_tune, load_model, resolve_device
+
+ProbeProgress = Callable[[str, int, int, str], None]
+
+
+def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
+              settings: ProbeSettings | None = None, reference: str | None = None,
+              cache_dir: str | os.PathLike | None = None, use_cache: bool = True,
+              progress: ProbeProgress | None = None,
+              cancel: Callable[[], bool] | None = None) -> ProbeResult:
+    """Probe ``strategies`` on ``data`` (module docstring); ``reference`` names the strategy
+    the others are compared with (default: the first)."""
+    settings = settings or ProbeSettings()
+    specs = [s if isinstance(s, StrategySpec) else parse_strategy(s, num_negatives=settings.num_negatives)
+             for s in strategies]
+    if not specs:
+        raise DataError("name at least one strategy to probe", field="strategy")
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels) or BASE in labels:
+        raise DataError(f"strategy labels must be distinct and not {BASE!r}, got {labels}",
+                        field="strategy")
+    reference = resolve_reference(reference, specs)
+    report = progress or (lambda *args: None)
+    stop = cancel or (lambda: False)
+    started = time.perf_counter()
+    _check(stop)
+    device = resolve_device(settings.device)
+    encoder = _base_encoder(settings, device)
+    split = _split(data, settings, encoder, cache_dir, report)
+    cache = RunCache(data.digest, cache_dir=cache_dir, enabled=use_cache)
+    common = {"data": data.digest, "split": split.held_out, "model": encoder.identity,
+              "settings": settings.training_dict(), "device": device.split(":")[0], **versions()}
+    held = data.pool.queries.set_index(data.pool.queries["qid"].astype(str)).loc[list(split.held_out)]
+    held = held.reset_index(drop=True)
+    relevant = {q: set(g) for q, g in data.relevant.groupby("qid")["did"]
+                if q in set(split.held_out)}
+
+    def evaluate_model(model, label, seed, embeddings=None) -> dict[str, list[float]]:
+        from analysis.probe.evaluate import evaluate
+
+        report(label, 0, 1, _stage("evaluate", seed))
+        values = evaluate(model, queries=held, corpus=data.corpus, relevant=relevant,
+                          batch_size=settings.eval_batch_size, corpus_embeddings=embeddings)
+        return {name: array.tolist() for name, array in values.items()}
+
+    key = RunCache.key({**common, "run": BASE})
+    base = cache.get(key)
+    if base is None:
+        begun = time.perf_counter()
+        corpus_emb = encoder.embed(data.corpus["text"], role="document", cache_dir=cache_dir,
+                                   batch_size=settings.eval_batch_size,
+                                   progress=lambda done, total, _: report(BASE, done, total, "encode"))
+        _check(stop)
+        base = RunResult(BASE, None, None, list(split.held_out),
+                         evaluate_model(encoder.model, BASE, None, corpus_emb),
+                         seconds=time.perf_counter() - begun)
+        cache.put(key, base)
+    report(BASE, 1, 1, "cached" if base.cached else "done")
+    train_ids = set(split.train)
+    train_pool = data.pool.with_pairs(
+        data.pool.pairs[data.pool.pairs["qid"].astype(str).isin(train_ids).to_numpy()])
+    runs = []
+    for spec in specs:
+        for seed in settings.seeds:
+            _check(stop)
+            key = RunCache.key({**common, "run": spec.as_dict(), "seed": seed})
+            run = cache.get(key)
+            if run is None:
+                begun = time.perf_counter()
+                report(spec.label, 0, 1, _stage("select", seed))
+                rows, training = training_rows(train_pool, spec, seed=seed, decisions=data.decisions)
+                _check(stop)
+                model, info = fine_tune(rows, settings=settings, seed=seed, device=device, cancel=stop,
+                                        progress=lambda s, t: report(spec.label, s, t, _stage("train", seed)))
+                _check(stop)
+                metrics = evaluate_model(model, spec.label, seed)
+                del model
+                run = RunResult(spec.label, {"name": spec.name, "params": spec.params}, seed,
+                                list(split.held_out), metrics, {**training, **info.as_dict()},
+                                seconds=time.perf_counter() - begun)
+                cache.put(key, run)
+            else:
+                run.label = spec.label
+            report(spec.label, 1, 1, _stage("cached" if run.cached else "done", seed))
+            runs.append(run)
+    return ProbeResult(settings=settings, specs=specs, reference=reference, split=split,
+                       base=base, runs=runs, data=data.summary(), device=device,
+                       seconds=time.perf_counter() - started)
+
+
+def resolve_reference(reference: str | None, specs: list[StrategySpec]) -> str:
+    """The label of the reference strategy: ``reference`` matched against labels, then names
+    (it must match exactly one); None gives the first strategy."""
+    if reference is None:
+        return specs[0].label
+    for matches in ([s for s in specs if s.label == reference], [s for s in specs if s.name == reference]):
+        if len(matches) == 1:
+            return matches[0].label
+    raise DataError(f"reference {reference!r} must name exactly one of the probed strategies: "
+                    f"{', '.join(s.label for s in specs)}", field="reference")
+
+
+def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=()) -> tuple[pd.DataFrame, dict]:
+    """The n-tuple rows ``(anchor, positive, negative_1..k)`` one strategy and seed train on,
+    shaped by the export path; and a summary (selection report, notes on left-out queries)."""
+    from analysis.training_data import training_set, write_training_data
+
+    strategy = spec.create()
+    selection = strategy.select(pool, np.random.default_rng(seed))
+    nset, notes = training_set(pool, selection, decisions=decisions, false_negatives="drop")
+    with tempfile.TemporaryDirectory(prefix="neglens-probe-") as folder:
+        path, left_out = write_training_data(nset, Path(folder) / "train.parquet",
+                                             format="sentence-transformers/n-tuple",
+                                             num_negatives=strategy.num_negatives)
+        rows = pd.read_parquet(path)
+    return rows, {"selection": selection.report.as_dict(), "notes": notes + left_out,
+                  "queries": int(rows["anchor"].nunique())}
+
+
+def _base_encoder(settings: ProbeSettings, device: str):
+    """The base model as an :class:`~analysis.encode.Encoder` whose cache identity names the
+    token limit when the probe changes it."""
+    from analysis.encode import DEFAULT_MODEL_NAME, Encoder, default_model_path, model_identity, resolve_model
+
+    path = resolve_model(settings.model)
+    model = load_model(replace(settings, max_seq_length=None), device)
+    identity = model_identity(path)
+    if settings.max_seq_length is not None and settings.max_seq_length != model.max_seq_length:
+        model.max_seq_length = settings.max_seq_length
+        identity += f"#max_seq_length={settings.max_seq_length}"
+    name = DEFAULT_MODEL_NAME if path == default_model_path() else path
+    return Encoder(model=model, name=name, identity=identity)
+
+
+def _split(data: ProbeData, settings: ProbeSettings, encoder, cache_dir, report) -> Split:
+    """Eligible queries (a training positive and a judgement), split with stratification."""
+    from analysis.clusters import default_k, kmeans_labels
+
+    pairs = data.pool.pairs
+    trainable = set(pairs.loc[pairs["label"] == 1, "qid"].astype(str))
+    judged = set(data.relevant["qid"])
+    queries = data.pool.queries.astype({"qid": str})
+    eligible = queries[queries["qid"].isin(trainable & judged)]
+    strata = None
+    if settings.clusters != 0 and len(eligible) >= 4:
+        emb = encoder.embed(eligible["text"], role="query", cache_dir=cache_dir,
+                            progress=lambda done, total, _: report(BASE, done, total, "encode"))
+        k = min(settings.clusters or default_k(len(eligible)), len(eligible) // 2)
+        strata = kmeans_labels(emb, k=k, random_state=settings.split_seed).astype(np.int64)
+    report(BASE, 1, 1, "split")
+    return split_queries(eligible["qid"].tolist(), eval_fraction=settings.eval_fraction,
+                         rng=np.random.default_rng(settings.split_seed), strata=strata,
+                         excluded=len(queries) - len(eligible))
+
+
+def _stage(kind: str, seed: int | None) -> str:
+    return kind if seed is None else f"{kind} seed {seed}"
+
+
+def _check(stop: Callable[[], bool]) -> None:
+    if stop():
+        raise ProbeCancelled()

@@ -1,0 +1,315 @@
+"""Probe training end to end on a tiny hand-written slice, plus its parts on hand-checked data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.cli import main
+from analysis.model import DataError, NegativeSet
+from analysis.probe import (ProbeJob, ProbeSettings, keep_positives, load_probe_data,
+                            parse_strategy, probe_data, quick, read_qrels, run_probe, split_queries)
+from analysis.probe.evaluate import query_metrics
+from analysis.probe.runner import training_rows
+from analysis.probe.train import fine_tune, load_model
+from tests.conftest import SAMPLE_DATA
+
+# Four topics, three questions each; every question has one passage that answers it, and each
+# topic has two passages that answer none of them (same vocabulary: the hard negatives).
+TOPICS = {
+    "bread": [
+        ("How long should bread dough rise?", "Let bread dough rise for about an hour until it doubles in size."),
+        ("Why is my sourdough starter not bubbling?", "A sourdough starter stays flat when the kitchen is cold or it needs feeding."),
+        ("What oven temperature bakes a crusty loaf?", "Bake a crusty loaf in a very hot oven, around 230 degrees Celsius."),
+        (None, "Rye flour gives bread a dense crumb and a sour taste."),
+        (None, "Store baked bread in a paper bag to keep the crust crisp."),
+    ],
+    "bicycle": [
+        ("How do I fix a flat bicycle tyre?", "To fix a flat tyre, remove the tube, find the hole and glue on a patch."),
+        ("How often should a bike chain be oiled?", "Oil a bike chain every few hundred kilometres or after riding in rain."),
+        ("Why do my bicycle brakes squeal?", "Brakes squeal when the pads are dirty or the rim is wet."),
+        (None, "A road bicycle has narrow tyres and drop handlebars."),
+        (None, "Gears let a cyclist keep a steady pedalling rhythm on hills."),
+    ],
+    "sleep": [
+        ("How many hours of sleep do adults need?", "Most adults need between seven and nine hours of sleep each night."),
+        ("Does coffee in the evening hurt sleep?", "Caffeine from evening coffee can delay sleep for several hours."),
+        ("What is REM sleep?", "REM sleep is the stage with rapid eye movements and vivid dreams."),
+        (None, "Some people snore loudly when they sleep on their backs."),
+        (None, "Naps shorter than half an hour leave most people refreshed."),
+    ],
+    "volcano": [
+        ("What causes a volcano to erupt?", "A volcano erupts when pressure from gas-rich magma breaks the rock above it."),
+        ("What is the Pacific Ring of Fire?", "The Ring of Fire is a belt of volcanoes and earthquakes around the Pacific Ocean."),
+        ("How is lava different from magma?", "Magma is molten rock underground; it is called lava once it reaches the surface."),
+        (None, "Volcanic ash can ground aircraft for days."),
+        (None, "Basalt is a dark rock formed from cooled lava flows."),
+    ],
+}
+
+TINY = ProbeSettings(seeds=(0,), max_steps=1, batch_size=4, max_seq_length=32, num_negatives=2,
+                     eval_fraction=0.34, clusters=0, eval_batch_size=16, resamples=200,
+                     learning_rate=1e-4, warmup_ratio=0.0)
+
+
+def tiny_set() -> NegativeSet:
+    queries, docs, pairs = [], [], []
+    for topic, items in TOPICS.items():
+        for number, (question, passage) in enumerate(items, start=1):
+            did = f"{topic}-d{number}"
+            docs.append((did, passage))
+            if question is not None:
+                qid = f"{topic}-q{number}"
+                queries.append((qid, question))
+                pairs.append((qid, did, 1))
+    return NegativeSet(pd.DataFrame(queries, columns=["qid", "text"]),
+                       pd.DataFrame(docs, columns=["did", "text"]),
+                       pd.DataFrame(pairs, columns=["qid", "did", "label"]).assign(source="tiny"))
+
+
+@pytest.fixture(scope="module")
+def tiny_pool() -> NegativeSet:
+    from analysis.pool import build_pool
+
+    return build_pool(tiny_set(), top_n=6)
+
+
+@pytest.fixture(scope="module")
+def probe_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("probe-cache")
+
+
+@pytest.fixture(scope="module")
+def first_probe(tiny_pool, probe_cache):
+    """One probe of random and top_k into a fresh cache, with every progress call recorded."""
+    calls = []
+    result = run_probe(probe_data(tiny_pool), ["random", "top_k"], settings=TINY,
+                       cache_dir=probe_cache, progress=lambda *a: calls.append(a))
+    return result, calls
+
+
+# -- end to end ----------------------------------------------------------------------------
+def test_probe_trains_evaluates_and_reports(first_probe):
+    result, calls = first_probe
+    assert len(result.split.held_out) == 4 and len(result.split.train) == 8
+    assert [r.label for r in result.runs] == ["random", "top_k"]
+    for run in result.runs:
+        assert run.training["steps"] == 1 and run.training["examples"] == 8
+        assert run.training["weight_change"] > 0
+        assert run.queries == list(result.split.held_out)
+        for values in run.metrics.values():
+            assert len(values) == 4 and all(0.0 <= v <= 1.0 for v in values)
+    table = {(c.label, c.metric): c for c in result.comparisons}
+    assert set(table) == {(label, m) for label in ("base", "random", "top_k")
+                          for m in ("ndcg@10", "mrr@10", "recall@100")}
+    assert table[("top_k", "ndcg@10")].vs_reference is not None
+    assert table[("random", "ndcg@10")].vs_reference is None          # random is the reference
+    assert table[("base", "recall@100")].mean == 1.0                  # 20 documents: all retrieved
+    text = "\n".join(result.lines())
+    assert "vs random" in text and "One seed" in text
+    stages = [stage for *_, stage in calls]
+    assert "train seed 0" in stages and stages[-1] == "done seed 0"
+    train_steps = [(step, total) for strategy, step, total, stage in calls
+                   if strategy == "top_k" and stage == "train seed 0"]
+    assert train_steps == [(0, 1), (1, 1)]
+
+
+def test_same_seed_gives_the_same_metrics_and_cache_returns_them(first_probe, tiny_pool, probe_cache):
+    result, _ = first_probe
+    again = run_probe(probe_data(tiny_pool), ["random", "top_k"], settings=TINY, use_cache=False,
+                      cache_dir=probe_cache)
+    for first, second in zip(result.runs, again.runs):
+        assert not second.cached
+        assert first.metrics == second.metrics
+        assert first.training["weight_change"] == second.training["weight_change"]
+    cached = run_probe(probe_data(tiny_pool), ["top_k", "random"], settings=TINY, cache_dir=probe_cache)
+    assert all(run.cached for run in cached.runs) and cached.base.cached
+    assert cached.reference == "top_k"
+    assert {r.label: r.metrics for r in cached.runs} == {r.label: r.metrics for r in result.runs}
+
+
+def test_training_changes_the_weights(tiny_pool):
+    data = probe_data(tiny_pool)
+    rows, summary = training_rows(data.pool, parse_strategy("top_k", num_negatives=2), seed=0)
+    assert list(rows.columns) == ["anchor", "positive", "negative_1", "negative_2"]
+    assert len(rows) == 12 and summary["queries"] == 12
+    base = load_model(TINY, "cpu")
+    model, info = fine_tune(rows, settings=TINY, seed=0, device="cpu")
+    moved = [name for (name, p), q in zip(base.named_parameters(), model.parameters())
+             if not np.array_equal(p.detach().numpy(), q.detach().numpy())]
+    assert moved and info.steps == 1 and info.weight_change > 0
+    assert model.max_seq_length == 32
+
+
+def test_job_runs_in_the_background_from_the_cache(first_probe, tiny_pool, probe_cache):
+    job = ProbeJob(probe_data(tiny_pool), ["random", "top_k"], settings=TINY, cache_dir=probe_cache)
+    assert job.status()["state"] == "waiting"
+    job.start()
+    assert job.join(timeout=300)
+    status = job.status()
+    assert status["state"] == "done" and job.error is None
+    assert status["finished"] == status["total_runs"] == 3
+    assert [r.metrics for r in job.result.runs] == [r.metrics for r in first_probe[0].runs]
+
+
+def test_job_can_be_cancelled(tiny_pool, tmp_path):
+    job = ProbeJob(probe_data(tiny_pool), ["random"], settings=TINY, cache_dir=tmp_path)
+    job.cancel()
+    job.start()
+    assert job.join(timeout=300)
+    assert job.status()["state"] == "cancelled" and job.result is None and job.error is None
+
+
+def test_cli_prints_json(tiny_pool, tmp_path, capsys):
+    from analysis.formats.pool import write_pool
+
+    path = write_pool(tiny_pool, tmp_path / "tiny.parquet")
+    status = main(["probe", str(path), "--strategy", "top_k:num_negatives=1", "--max-steps", "1",
+                   "--seeds", "3", "--batch-size", "4", "--max-seq-length", "32", "--clusters", "0",
+                   "--resamples", "100", "--cache-dir", str(tmp_path), "--json", "--quiet"])
+    assert status == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["settings"]["seeds"] == [3] and out["strategies"][0]["params"]["num_negatives"] == 1
+    assert {c["label"] for c in out["comparisons"]} == {"base", "top_k:num_negatives=1"}
+    assert out["runs"][1]["training"]["steps"] == 1
+
+
+def test_cli_bad_strategy_is_one_line(tmp_path, tiny_pool, capsys):
+    from analysis.formats.pool import write_pool
+
+    path = write_pool(tiny_pool, tmp_path / "tiny.parquet")
+    assert main(["probe", str(path), "--strategy", "simans:a=oops", "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and '"a"' in err
+
+
+# -- parts ---------------------------------------------------------------------------------
+def test_query_metrics_hand_checked():
+    values = query_metrics(["a", "x", "b", "y"], {"a", "b", "c"})
+    ideal = 1 + 1 / np.log2(3) + 1 / np.log2(4)
+    assert values["ndcg@10"] == pytest.approx((1 + 1 / np.log2(4)) / ideal)
+    assert values["mrr@10"] == 1.0 and values["recall@100"] == pytest.approx(2 / 3)
+    late = query_metrics(["x"] * 10 + ["a"], {"a"})
+    assert (late["ndcg@10"], late["mrr@10"], late["recall@100"]) == (0.0, 0.0, 1.0)
+
+
+def test_split_is_exact_stratified_and_seeded():
+    qids = [f"q{i}" for i in range(10)]
+    strata = np.array([0] * 6 + [1] * 4)
+    split = split_queries(qids, eval_fraction=0.3, rng=np.random.default_rng(0), strata=strata)
+    held = set(split.held_out)
+    assert len(held) == 3 and set(split.train) == set(qids) - held
+    # quotas 6*3/10 = 1.8 and 4*3/10 = 1.2: floors 1 + 1, the larger remainder (stratum 0) gets the last
+    assert len(held & set(qids[:6])) == 2 and len(held & set(qids[6:])) == 1
+    again = split_queries(qids, eval_fraction=0.3, rng=np.random.default_rng(0), strata=strata)
+    assert again == split
+    assert list(split.train) == [q for q in qids if q not in held]      # input order kept
+
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"qids": ["a"], "eval_fraction": 0.5}, "queries"),
+    ({"qids": ["a", "b"], "eval_fraction": 1.0}, "eval_fraction"),
+    ({"qids": ["a", "b"], "eval_fraction": 0.5, "strata": [0]}, "strata"),
+])
+def test_split_validates(kwargs, field):
+    with pytest.raises(DataError) as err:
+        split_queries(rng=np.random.default_rng(0), **kwargs)
+    assert err.value.field == field
+
+
+def test_split_never_holds_out_everything():
+    split = split_queries(["a", "b"], eval_fraction=0.9, rng=np.random.default_rng(0))
+    assert len(split.held_out) == 1 and len(split.train) == 1
+
+
+def test_parse_strategy_applies_the_shared_negative_count():
+    spec = parse_strategy("simans:a=2,b=0.1", num_negatives=4)
+    assert spec.label == "simans:a=2,b=0.1" and spec.name == "simans"
+    assert spec.params["a"] == 2.0 and spec.params["b"] == 0.1 and spec.params["num_negatives"] == 4
+    own = parse_strategy("top_k:num_negatives=7", num_negatives=4)
+    assert own.params["num_negatives"] == 7
+    with pytest.raises(DataError, match="unknown strategy"):
+        parse_strategy("nope")
+    with pytest.raises(DataError):
+        parse_strategy("top_k:num_negatives")
+
+
+def test_quick_preset_and_explicit_options():
+    q = quick()
+    assert (q.seeds, q.max_seq_length, q.batch_size, q.epochs) == ((0,), 128, 16, 1)
+    assert quick(seeds=(1, 2)).seeds == (1, 2)
+    with pytest.raises(DataError) as err:
+        ProbeSettings(seeds=(1, 1))
+    assert err.value.field == "seeds"
+
+
+def test_keep_positives_hides_the_rest_for_training():
+    nset = tiny_set()
+    extra = pd.DataFrame([("bread-q1", "bread-d4", 1, "tiny"), ("bread-q1", "bread-d5", 1, "tiny")],
+                         columns=["qid", "did", "label", "source"])
+    nset = nset.with_pairs(pd.concat([nset.pairs.astype(str), extra.astype(str)]))
+    kept, note = keep_positives(nset, 1)
+    rows = kept.pairs[kept.pairs["qid"] == "bread-q1"]
+    assert rows["did"].astype(str).tolist() == ["bread-d1"]
+    assert len(kept.pairs) == 12 and "other 2 count only in evaluation" in note
+
+
+def test_read_qrels_formats_and_skips(tmp_path):
+    path = tmp_path / "qrels.tsv"
+    path.write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq1\td2\t0\nq2\td9\t1\nq2\td2\n"
+                    "q2 0 d1 2\n", encoding="utf-8")
+    table, skipped = read_qrels(path, queries=["q1", "q2"], docs=["d1", "d2"])
+    assert sorted(map(tuple, table.to_numpy())) == [("q1", "d1"), ("q2", "d1"), ("q2", "d2")]
+    assert [(s.line, s.reason) for s in skipped] == [(4, "unknown document 'd9'")]
+    path.write_text("q1 d1 1 2 3\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_qrels(path, queries=["q1"], docs=["d1"])
+    assert err.value.line == 1 and err.value.file == str(path)
+
+
+def test_review_decisions_leave_training_and_join_evaluation(tiny_pool):
+    pool = probe_data(tiny_pool).pool
+    rows, _ = training_rows(pool, parse_strategy("top_k", num_negatives=2), seed=0)
+    first = rows.iloc[0]
+    qid = pool.queries.loc[pool.queries["text"] == first["anchor"], "qid"].iloc[0]
+    did = pool.docs.loc[pool.docs["text"] == first["negative_1"], "did"].iloc[0]
+    decisions = [{"qid": qid, "did": did, "verdict": "false_negative"}]
+    data = probe_data(tiny_pool, decisions=decisions)
+    assert ((data.relevant["qid"] == qid) & (data.relevant["did"] == did)).sum() == 1
+    reviewed, summary = training_rows(data.pool, parse_strategy("top_k", num_negatives=2), seed=0,
+                                      decisions=data.decisions)
+    assert first["negative_1"] not in reviewed[["negative_1", "negative_2"]].to_numpy()
+    assert len(reviewed) == len(rows) - 1                          # that query is one short now
+    assert any("fewer than 2 negatives" in note for note in summary["notes"])
+    assert data.digest != probe_data(tiny_pool).digest
+
+
+def test_relevance_outside_the_corpus_is_an_error(tiny_pool):
+    with pytest.raises(DataError) as err:
+        probe_data(tiny_pool, eval_qrels=pd.DataFrame({"qid": ["bread-q1"], "did": ["nowhere"]}))
+    assert err.value.field == "did"
+
+
+def test_labels_must_be_distinct(tiny_pool):
+    with pytest.raises(DataError, match="distinct"):
+        run_probe(probe_data(tiny_pool), ["top_k", "top_k"], settings=TINY)
+
+
+# -- real data -----------------------------------------------------------------------------
+def test_cranfield_trains_on_one_positive_and_evaluates_on_all(cranfield_dir):
+    data = load_probe_data(cranfield_dir, train_positives=1, top_n=20, decisions=())
+    positives = data.pool.pairs[data.pool.pairs["label"] == 1]
+    assert positives.groupby("qid", observed=True).size().eq(1).all() and len(positives) == 225
+    assert len(data.relevant) == 1612 and data.relevant["qid"].nunique() == 225
+    assert len(data.corpus) >= 1398                 # 1,400 abstracts (two empty ones may merge)
+    assert any("other 1,387 count only in evaluation" in note for note in data.notes)
+
+
+def test_sample_data_planted_positives_join_evaluation():
+    qrels = SAMPLE_DATA / "ground_truth" / "unlabelled_positives.tsv"
+    data = load_probe_data(SAMPLE_DATA, eval_qrels=qrels, top_n=10, decisions=())
+    assert len(data.relevant) == 120 + 36
+    assert int((data.pool.pairs["label"] == 1).sum()) == 120
