@@ -27,13 +27,15 @@ REQUIRED_COLUMNS = ("qid", "did", "label", "rank", "score")
 class PoolView:
     """Columns of a pool in ``(query code, rank, row)`` order.
 
-    ``rows`` (int64) is the ``pool.pairs`` row of each view position; ``qcode`` the query's
+    ``rows`` (int64) is the ``pool.pairs`` row of each view position and ``local`` its row in
+    ``pairs`` (the candidate rows, see ``_candidate_rows``); ``qcode`` the query's
     categorical code; ``label``, ``rank``, ``score`` the pool's values (``score`` float32, NaN when
     unknown).
     """
 
     pairs: pd.DataFrame
     rows: np.ndarray
+    local: np.ndarray
     qcode: np.ndarray
     label: np.ndarray
     rank: np.ndarray
@@ -47,11 +49,9 @@ class PoolView:
         missing = [c for c in REQUIRED_COLUMNS if c not in pairs.columns]
         if missing:
             raise DataError(f"the pool lacks column(s) {missing}", field=missing[0])
-        sources = pairs["source"].unique()
-        if len(sources) > 1:
-            raise DataError(f"a pool holds one source, this one holds {len(sources)} "
-                            f"({', '.join(map(str, sources[:3]))}, ...); keep only the pool rows",
-                            field="source")
+        scope = _candidate_rows(pairs)
+        if scope is not None:
+            pairs = pairs.iloc[scope].reset_index(drop=True)
         qcode = pairs["qid"].cat.codes.to_numpy().astype(np.int64)
         rank = pairs["rank"].to_numpy()
         step_ok = (np.diff(qcode) > 0) | ((np.diff(qcode) == 0) & (np.diff(rank) >= 0))
@@ -59,8 +59,8 @@ class PoolView:
             order = np.arange(len(qcode), dtype=np.int64)
         else:
             order = np.lexsort((rank, qcode)).astype(np.int64)
-        return cls(pairs=pairs, rows=order, qcode=qcode[order],
-                   label=pairs["label"].to_numpy()[order], rank=rank[order],
+        return cls(pairs=pairs, rows=order if scope is None else scope[order], local=order,
+                   qcode=qcode[order], label=pairs["label"].to_numpy()[order], rank=rank[order],
                    score=pairs["score"].to_numpy(dtype=np.float32)[order])
 
     # -- derived columns ------------------------------------------------------------------
@@ -98,7 +98,7 @@ class PoolView:
         """An extra pool column (e.g. ``cluster``) in view order."""
         if name not in self.pairs.columns:
             raise DataError(f"the pool has no column {name!r}", field=name)
-        return self.pairs[name].to_numpy()[self.rows]
+        return self.pairs[name].to_numpy()[self.local]
 
     def require_ranks(self, why: str) -> None:
         """Raise unless every row has a known raw rank."""
@@ -180,3 +180,18 @@ def drop_without_positive(s_pos: np.ndarray, log: FilterLog) -> None:
     missing = np.isnan(s_pos)
     if missing.any():
         log.remove("positive", None, missing, "the query has no scored positive")
+
+
+def _candidate_rows(pairs: pd.DataFrame) -> np.ndarray | None:
+    """Rows strategies draw from, or None for all of them.
+
+    A pool built from a mined file also carries that file's own pairs under the file's name
+    (ranked and scored, for comparison); strategies sample from the ``pool`` rows only.
+    """
+    sources = pairs["source"].unique()
+    if len(sources) <= 1:
+        return None
+    if "pool" not in set(map(str, sources)):
+        raise DataError(f"a pool holds one source or a \"pool\" source; this one holds "
+                        f"{len(sources)} ({', '.join(map(str, sources[:3]))}, ...)", field="source")
+    return np.flatnonzero(pairs["source"].to_numpy() == "pool").astype(np.int64)
