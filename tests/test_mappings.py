@@ -145,12 +145,12 @@ def test_export_settings_cli_prints_snippet_and_json(synthetic, tmp_path, capsys
 
 
 # -- the done-when test: run the installed mine_hard_negatives on the same model and data ---------
-NUM_QUERIES, NUM_DOCS = 40, 300
+NUM_QUERIES, NUM_DOCS = 40, 200
 
 
 @pytest.fixture(scope="module")
 def sample_slice(tmp_path_factory) -> Path:
-    """A BEIR folder: sample_data's first 40 queries, their positives and its first 300 passages."""
+    """A BEIR folder: sample_data's first 40 queries, their positives and its first 200 passages."""
     if not (SAMPLE_DATA / "corpus.jsonl").is_file():
         pytest.skip(f"sample_data not found at {SAMPLE_DATA}")
     folder = tmp_path_factory.mktemp("sample_slice")
