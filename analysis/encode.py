@@ -118,10 +118,10 @@ class Encoder:
             raise DataError(f"role must be one of {ROLES}, got {role!r}", field="role")
         if batch_size < 1:
             raise DataError(f"batch_size must be at least 1, got {batch_size}", field="batch_size")
-        texts = [str(t) for t in texts]
-        unique, inverse = np.unique(np.array(texts, dtype=object), return_inverse=True) \
-            if texts else (np.array([], dtype=object), np.array([], dtype=np.int64))
-        unique = unique.tolist()
+        positions: dict[str, int] = {}
+        inverse = np.array([positions.setdefault(str(t), len(positions)) for t in texts],
+                           dtype=np.int64)
+        unique = list(positions)
         keys = text_keys(unique)
         dim = self.dimension
         vectors = np.empty((len(unique), dim), dtype=np.float32)
@@ -146,7 +146,7 @@ class Encoder:
                 cache.add(keys[chunk], out)
             if progress:
                 progress(start + len(chunk), len(missing), stage)
-        return vectors[inverse.reshape(-1)] if len(texts) else vectors
+        return vectors[inverse]
 
     @property
     def dimension(self) -> int:
