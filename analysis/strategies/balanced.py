@@ -25,7 +25,8 @@ import pandas as pd
 
 from analysis.gaps import POSITIVE_REDUCTIONS
 from analysis.strategies.base import Strategy, param, register
-from analysis.strategies.segments import descending_rank, position_in_segment, segment_starts
+from analysis.strategies.segments import (dense_layout, descending_rank, position_in_segment,
+                                          segment_starts)
 from analysis.strategies.view import FilterLog, PoolView, drop_unscored, drop_without_positive
 
 CLUSTER_COLUMN = "cluster"
@@ -55,7 +56,8 @@ def round_robin(codes: np.ndarray, groups: np.ndarray, k: int, rng: np.random.Ge
     if n == 0:
         return chosen
     # Lay rows out by (segment, group, shuffled): the sorted position is segment start + rank.
-    by_group = descending_rank(codes, -(groups + rng.random(n)))
+    dense = dense_layout(codes)
+    by_group = descending_rank(codes, -(groups + rng.random(n)), layout=dense, distinct=True)
     starts = segment_starts(codes)
     start_of_row = np.repeat(starts, np.diff(np.append(starts, n)))
     layout = np.empty(n, dtype=np.int64)
@@ -65,7 +67,7 @@ def round_robin(codes: np.ndarray, groups: np.ndarray, k: int, rng: np.random.Ge
     group_id = np.cumsum(new_group) - 1
     round_no = position_in_segment(group_id)
     visit = round_no + rng.random(int(group_id[-1]) + 1)[group_id]
-    chosen[layout[descending_rank(codes, -visit) < k]] = True
+    chosen[layout[descending_rank(codes, -visit, layout=dense, distinct=True) < k]] = True
     return chosen
 
 

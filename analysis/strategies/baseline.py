@@ -23,12 +23,12 @@ from analysis.strategies.view import FilterLog, PoolView, drop_unscored
 
 
 def uniform(view: PoolView, eligible: np.ndarray, k, rng: np.random.Generator) -> np.ndarray:
-    """Up to ``k`` eligible rows per query, uniformly without replacement (mask over the view)."""
-    chosen = np.zeros(len(eligible), dtype=bool)
-    where = np.flatnonzero(eligible)
-    limit = k[where] if isinstance(k, np.ndarray) else k
-    chosen[where] = gumbel_top_k(view.qcode[where], np.zeros(len(where)), limit, rng)
-    return chosen
+    """Up to ``k`` eligible rows per query, uniformly without replacement (mask over the view).
+
+    Gumbel-top-k with weight 1 for eligible rows and 0 for the others, over every view row.
+    """
+    log_weights = np.where(eligible, 0.0, -np.inf)
+    return gumbel_top_k(view.qcode, log_weights, k, rng, layout=view.layout)
 
 
 def hardest(view: PoolView, eligible: np.ndarray, k) -> np.ndarray:

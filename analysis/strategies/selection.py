@@ -111,15 +111,16 @@ def _constant_category(n: int, value: str) -> pd.Categorical:
 def finish(view: PoolView, chosen: np.ndarray, log: FilterLog, *, strategy: str,
            params: Mapping[str, object], requested: int) -> Selection:
     """Turn a boolean mask over view positions into a ``Selection`` with its report."""
-    if (chosen & ~view.negatives).any():
+    where = np.flatnonzero(chosen)
+    if view.label[where].any():
         raise AssertionError(f"strategy {strategy!r} chose a labelled positive")
-    found = np.bincount(view.qcode[chosen], minlength=view.num_queries)
+    found = np.bincount(view.qcode[where], minlength=view.num_queries)
     short_codes = np.flatnonzero(view.present & (found < requested))
     qids = view.pairs["qid"].cat.categories
     short = pd.DataFrame({"qid": pd.Series(np.asarray(qids[short_codes], dtype=object), dtype="string"),
                           "found": found[short_codes].astype(np.int64)})
     report = Report(requested=requested, num_queries=int(view.present.sum()),
-                    candidates=log.candidates, selected=int(chosen.sum()),
+                    candidates=log.candidates, selected=len(where),
                     filters=tuple(log.steps), short=short, notes=tuple(log.notes))
-    return Selection(rows=view.rows[chosen], strategy=strategy,
+    return Selection(rows=view.rows[where], strategy=strategy,
                      params=MappingProxyType(dict(params)), report=report)

@@ -35,9 +35,9 @@ SOURCE = "SimANS (Zhou et al., EMNLP 2022), README formula"
 
 
 def simans_log_weights(score: np.ndarray, s_pos: np.ndarray, *, a: float, b: float) -> np.ndarray:
-    """``log p_i`` up to a constant: ``-a * (s_i - s_pos - b)^2`` (float64)."""
-    diff = score.astype(np.float64) - s_pos.astype(np.float64) - b
-    return -a * diff * diff
+    """``log p_i`` up to a constant: ``-a * (s_i - s_pos - b)^2``, in the scores' float32."""
+    diff = score - s_pos - np.float32(b)
+    return np.float32(-a) * diff * diff
 
 
 @register
@@ -61,8 +61,7 @@ class SimANS(Strategy):
         drop_unscored(view, log)
         s_pos = view.positive_score(self.positive)
         drop_without_positive(s_pos, log)
-        where = np.flatnonzero(log.alive)
-        chosen = np.zeros(len(view.qcode), dtype=bool)
-        logw = simans_log_weights(view.score[where], s_pos[where], a=self.a, b=self.b)
-        chosen[where] = gumbel_top_k(view.qcode[where], logw, self.num_negatives, rng)
-        return chosen
+        with np.errstate(invalid="ignore"):
+            logw = np.where(log.alive, simans_log_weights(view.score, s_pos, a=self.a, b=self.b),
+                            -np.inf)
+        return gumbel_top_k(view.qcode, logw, self.num_negatives, rng, layout=view.layout)

@@ -16,9 +16,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from analysis.gaps import POSITIVE_REDUCTIONS, positive_scores
+from analysis.gaps import POSITIVE_REDUCTIONS
 from analysis.model import RANK_UNKNOWN, DataError, NegativeSet
-from analysis.strategies.segments import count_before, segment_sizes
+from analysis.strategies.segments import count_before, dense_layout, segment_sizes, segment_starts
 
 REQUIRED_COLUMNS = ("qid", "did", "label", "rank", "score")
 
@@ -29,8 +29,9 @@ class PoolView:
 
     ``rows`` (int64) is the ``pool.pairs`` row of each view position and ``local`` its row in
     ``pairs`` (the candidate rows, see ``_candidate_rows``); ``qcode`` the query's
-    categorical code; ``label``, ``rank``, ``score`` the pool's values (``score`` float32, NaN when
-    unknown).
+    categorical code (pandas' compact integer dtype); ``label``, ``rank``, ``score`` the pool's
+    values (``score`` float32, NaN when unknown). When the pool is already sorted the arrays are
+    read-only views of its columns, not copies.
     """
 
     pairs: pd.DataFrame
@@ -52,16 +53,16 @@ class PoolView:
         scope = _candidate_rows(pairs)
         if scope is not None:
             pairs = pairs.iloc[scope].reset_index(drop=True)
-        qcode = pairs["qid"].cat.codes.to_numpy().astype(np.int64)
+        qcode = np.asarray(pairs["qid"].array.codes)
         rank = pairs["rank"].to_numpy()
-        step_ok = (np.diff(qcode) > 0) | ((np.diff(qcode) == 0) & (np.diff(rank) >= 0))
-        if len(qcode) < 2 or bool(step_ok.all()):
-            order = np.arange(len(qcode), dtype=np.int64)
-        else:
+        label = pairs["label"].to_numpy()
+        score = pairs["score"].to_numpy(dtype=np.float32)
+        order = np.arange(len(qcode), dtype=np.int64)
+        if not _sorted_by_query_and_rank(qcode, rank):
             order = np.lexsort((rank, qcode)).astype(np.int64)
+            qcode, label, rank, score = qcode[order], label[order], rank[order], score[order]
         return cls(pairs=pairs, rows=order if scope is None else scope[order], local=order,
-                   qcode=qcode[order], label=pairs["label"].to_numpy()[order], rank=rank[order],
-                   score=pairs["score"].to_numpy(dtype=np.float32)[order])
+                   qcode=qcode, label=label, rank=rank, score=score)
 
     # -- derived columns ------------------------------------------------------------------
     @property
@@ -76,7 +77,14 @@ class PoolView:
     @cached_property
     def present(self) -> np.ndarray:
         """Per query code: whether the query has any row in the pool."""
-        return segment_sizes(self.qcode, np.ones(len(self.qcode), dtype=bool), self.num_queries) > 0
+        present = np.zeros(self.num_queries, dtype=bool)
+        present[self.qcode[segment_starts(self.qcode)]] = True
+        return present
+
+    @cached_property
+    def layout(self):
+        """``segments.dense_layout`` of the view's query codes (computed once)."""
+        return dense_layout(self.qcode) if len(self.qcode) else None
 
     @cached_property
     def positives_per_query(self) -> np.ndarray:
@@ -88,11 +96,29 @@ class PoolView:
         return count_before(self.qcode, self.negatives)
 
     def positive_score(self, how: str = "min") -> np.ndarray:
-        """``s_pos`` of each row's query (float32; NaN when the query has no scored positive)."""
+        """``s_pos`` of each row's query (float32; NaN when the query has no scored positive).
+
+        The rule of ``analysis.gaps.positive_scores`` (min, mean or max over the query's scored
+        positives), computed on the positive rows only instead of the whole pairs table.
+        """
         if how not in POSITIVE_REDUCTIONS:
             raise DataError(f"positive must be one of {POSITIVE_REDUCTIONS}, got {how!r}",
                             field="positive")
-        return positive_scores(self.pairs, how=how).astype(np.float32)[self.qcode]
+        where = np.flatnonzero(~self.negatives)
+        scores = self.score[where].astype(np.float64)
+        known = ~np.isnan(scores)
+        codes, scores = self.qcode[where][known], scores[known]
+        per_query = np.full(self.num_queries, np.nan)
+        if how == "mean":
+            counts = np.bincount(codes, minlength=self.num_queries)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_query = np.bincount(codes, weights=scores, minlength=self.num_queries) / counts
+        else:
+            reduce = np.minimum if how == "min" else np.maximum
+            per_query[:] = np.inf if how == "min" else -np.inf
+            reduce.at(per_query, codes, scores)
+            per_query[np.bincount(codes, minlength=self.num_queries) == 0] = np.nan
+        return per_query.astype(np.float32)[self.qcode]
 
     def column(self, name: str) -> np.ndarray:
         """An extra pool column (e.g. ``cluster``) in view order."""
@@ -182,16 +208,26 @@ def drop_without_positive(s_pos: np.ndarray, log: FilterLog) -> None:
         log.remove("positive", None, missing, "the query has no scored positive")
 
 
+def _sorted_by_query_and_rank(qcode: np.ndarray, rank: np.ndarray) -> bool:
+    if len(qcode) < 2:
+        return True
+    step = np.diff(qcode)
+    return bool(((step > 0) | ((step == 0) & (rank[1:] >= rank[:-1]))).all())
+
+
 def _candidate_rows(pairs: pd.DataFrame) -> np.ndarray | None:
     """Rows strategies draw from, or None for all of them.
 
     A pool built from a mined file also carries that file's own pairs under the file's name
     (ranked and scored, for comparison); strategies sample from the ``pool`` rows only.
     """
-    sources = pairs["source"].unique()
-    if len(sources) <= 1:
+    source = pairs["source"]
+    used = np.flatnonzero(np.bincount(np.asarray(source.array.codes),
+                                      minlength=len(source.cat.categories)))
+    if len(used) <= 1:
         return None
-    if "pool" not in set(map(str, sources)):
+    names = [str(source.cat.categories[i]) for i in used]
+    if "pool" not in names:
         raise DataError(f"a pool holds one source or a \"pool\" source; this one holds "
-                        f"{len(sources)} ({', '.join(map(str, sources[:3]))}, ...)", field="source")
-    return np.flatnonzero(pairs["source"].to_numpy() == "pool").astype(np.int64)
+                        f"{len(names)} ({', '.join(names[:3])}, ...)", field="source")
+    return np.flatnonzero(source.to_numpy() == "pool").astype(np.int64)
