@@ -35,7 +35,7 @@ page = st.navigation(PAGES)
 view = session.view()
 with st.sidebar:
     st.caption("Dataset")
-    st.text(view.data)
+    st.text(Path(view.data).name or view.data, help=view.data)
     for problem in st.session_state.get("url_problems", []):
         st.warning(problem)
 try:

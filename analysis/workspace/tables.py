@@ -124,32 +124,58 @@ def map_table(candidates: NegativeSet, query_emb: np.ndarray, doc_emb: np.ndarra
     return table, sample.note
 
 
-def map_colours(table: pd.DataFrame, candidates: NegativeSet, selections: dict, *,
-                by: str) -> np.ndarray:
-    """One colour label per map point.
+RISK_BANDS = ((0.0, "risk < 0.25"), (0.25, "risk 0.25-0.5"), (0.5, "suspect: risk >= 0.5"))
 
-    ``role``: query / positive / negative. ``strategy``: for a negative, the strategy that chose
-    it, ``"<k> strategies"`` when several did, ``"not selected"`` when none; queries and
-    positives keep their role.
+
+def map_colours(table: pd.DataFrame, candidates: NegativeSet, selections: dict, *, by: str,
+                doc_clusters: np.ndarray | None = None,
+                risk: pd.DataFrame | None = None) -> np.ndarray:
+    """One colour label per map point (queries always ``"query"``).
+
+    - ``role``: query / positive / negative;
+    - ``strategy``: for a negative, the strategy that chose it, ``"<k> strategies"`` when
+      several did, ``"not selected"`` when none; positives stay ``"positive"``;
+    - ``cluster``: ``"cluster <c>"`` of the document (``doc_clusters``, aligned with the did
+      categories);
+    - ``risk``: the band (:data:`RISK_BANDS`) of the negative's combined false-negative risk
+      (``risk``: a table with ``qid, did, risk``, as ``analysis.signals.find_suspects`` gives).
     """
     role = table["role"].astype(str).to_numpy()
-    if by == "role":
-        return role
-    if by != "strategy":
-        raise DataError(f"cannot colour the map by {by!r}", field="color")
-    pairs = candidates.pairs
-    chosen = np.zeros((len(pairs), len(selections)), dtype=bool)
-    for j, sel in enumerate(selections.values()):
-        chosen[np.asarray(sel.rows), j] = True
-    count = chosen.sum(axis=1)
-    names = np.array(list(selections), dtype=object)
-    label = np.where(count == 0, "not selected",
-                     np.where(count == 1, names[chosen.argmax(axis=1)] if len(names) else "",
-                              pd.Series(count).astype(str).to_numpy() + " strategies"))
-    row = _row_lookup(pairs, table)
     out = role.astype(object)
-    negative = (role == "negative") & (row >= 0)
-    out[negative] = label[row[negative]]
+    if by == "role":
+        return out
+    pairs = candidates.pairs
+    row = _row_lookup(pairs, table)
+    if by == "strategy":
+        chosen = np.zeros((len(pairs), len(selections)), dtype=bool)
+        for j, sel in enumerate(selections.values()):
+            chosen[np.asarray(sel.rows), j] = True
+        count = chosen.sum(axis=1)
+        names = np.array(list(selections) or [""], dtype=object)
+        label = np.where(count == 0, "not selected",
+                         np.where(count == 1, names[chosen.argmax(axis=1)],
+                                  pd.Series(count).astype(str).to_numpy() + " strategies"))
+        negative = (role == "negative") & (row >= 0)
+        out[negative] = label[row[negative]]
+    elif by == "cluster":
+        if doc_clusters is None:
+            raise DataError("no document clusters to colour by", field="color")
+        docs = (role != "query") & (row >= 0)
+        codes = pairs["did"].cat.codes.to_numpy()[row[docs]]
+        out[docs] = [f"cluster {c}" for c in np.asarray(doc_clusters)[codes]]
+    elif by == "risk":
+        if risk is None:
+            raise DataError("no false-negative risk to colour by", field="color")
+        found = pd.MultiIndex.from_arrays([risk["qid"].astype(str), risk["did"].astype(str)])
+        wanted = pd.MultiIndex.from_arrays([table["qid"].astype(str).fillna(""),
+                                            table["did"].astype(str).fillna("")])
+        at = found.get_indexer(wanted)
+        negative = (role == "negative") & (at >= 0)
+        values = risk["risk"].to_numpy()[at[negative]]
+        bands = np.searchsorted([low for low, _ in RISK_BANDS], values, side="right") - 1
+        out[negative] = np.array([name for _, name in RISK_BANDS], dtype=object)[bands]
+    else:
+        raise DataError(f"cannot colour the map by {by!r}", field="color")
     return out
 
 

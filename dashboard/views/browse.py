@@ -108,7 +108,9 @@ if "browse_failed" in st.session_state:
 if "browse_saved" in st.session_state:
     verdict, count = st.session_state.pop("browse_saved")
     st.toast(f"Saved: {count} negative(s) {'cleared' if verdict is None else verdict}")
-st.caption(f"Decisions are saved at once to {store.path}")
+verdicts = decisions[decisions["qid"].astype(str) == view.query]["verdict"].value_counts()
+st.text("Verdicts on this query: " + (", ".join(f"{v} {n}" for v, n in verdicts.items()) or "none")
+        + f"  ·  saved at once to {store.path}")
 for _, row in picked.iterrows():
     ui.show_passage(f"Negative {row['did']} · rank {row['rank']} · risk {row['risk']:.2f}",
                     row["document"])

@@ -47,7 +47,7 @@ asked = st.session_state.setdefault("map_asked", {"pca"})
 if method not in asked:
     right.info(f"{METHODS[method]} takes a while the first time (UMAP compiles once per machine); "
                "PCA is shown until you start it.")
-    if right.button(f"Compute {METHODS[method]}"):
+    if right.button(f"Compute {METHODS[method]}", key="map_compute"):
         asked.add(method)
         st.rerun()
 shown = method if method in asked else "pca"
@@ -74,8 +74,11 @@ def chart() -> None:
     if "map_color" not in st.session_state:
         st.session_state["map_color"] = view.color
     view.color = st.radio("Colour by", MAP_COLOURS, horizontal=True, key="map_color")
-    coloured = table.assign(group=ws.map_colours(table, candidates, session.selections(),
-                                                 by=view.color))
+    extra = {"doc_clusters": session.clusters()} if view.color == "cluster" else \
+        {"risk": session.suspects()} if view.color == "risk" else {}
+    with ui.reported("Cannot colour the map"):
+        coloured = table.assign(group=ws.map_colours(table, candidates, session.selections(),
+                                                     by=view.color, **extra))
     fig = go.Figure()
     for i, (name, part) in enumerate(coloured.groupby("group", sort=True, observed=True)):
         fig.add_trace(go.Scattergl(
@@ -88,7 +91,8 @@ def chart() -> None:
                       legend=dict(orientation="h", y=1.02, x=0), xaxis_title=f"{shown} 1",
                       yaxis_title=f"{shown} 2")
     event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode=("box", "lasso"))
-    picked = [p["customdata"] for p in event.selection.points if "customdata" in p] if event else []
+    points = event["selection"]["points"] if event else []
+    picked = [p["customdata"] for p in points if "customdata" in p]
     if picked:
         chosen = coloured.loc[picked].drop(columns=["x", "y"])
         st.text(f"{len(chosen):,} points selected")

@@ -54,6 +54,33 @@ def test_every_page_renders_on_the_sample(built, monkeypatch, sample_copy):
     assert len(page(at, "map").get("plotly_chart")) == 1   # PCA at once, from cached embeddings
 
 
+def test_the_map_colours_by_every_choice_and_lists_selected_points(built, monkeypatch, sample_copy):
+    at = page(open_app(monkeypatch, sample_copy, timeout=120), "map")
+    assert "all" in at.caption[0].value and "points shown" in at.caption[0].value
+    for colour in ("strategy", "cluster", "risk"):
+        at.radio(key="map_color").set_value(colour).run()
+        assert_clean(at)
+        names = {trace["name"] for trace in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]}
+        assert "query" in names and len(names) > 2, (colour, names)
+    at.session_state["map_chart"] = {"selection": {"points": [{"customdata": 0}, {"customdata": 200}],
+                                                   "point_indices": [0, 200], "box": [], "lasso": []}}
+    at.run()
+    assert_clean(at)
+    assert "2 points selected" in [t.value for t in at.text]
+    listed = at.dataframe[0].value
+    assert {"role", "qid", "did", "query", "document"} <= set(listed.columns) and len(listed) == 2
+    assert at.query_params["color"] in ("risk", ["risk"])
+
+
+def test_tsne_runs_only_when_asked(built, monkeypatch, sample_copy):
+    at = page(open_app(monkeypatch, sample_copy, timeout=300), "map")
+    at.radio(key="map_method").set_value("tsne").run()
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["xaxis"]["title"]["text"] == "pca 1"
+    at.button(key="map_compute").click().run()
+    assert_clean(at)
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["xaxis"]["title"]["text"] == "tsne 1"
+
+
 def test_changing_a_strategy_parameter_changes_its_selection_only(built, monkeypatch, sample_copy):
     at = page(open_app(monkeypatch, sample_copy, timeout=120), "compare")
     before = at.dataframe[0].value

@@ -13,23 +13,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-
-REPO = Path(__file__).resolve().parents[2]
-SAMPLE_DATA = REPO / "sample_data"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-STARTUP_TIMEOUT_S = 120  # a cold start encodes the sample (~25 s on two cores) on first page view
-SCREENSHOTS = REPO / "docs" / "screenshots"
+from e2e_server import CHROMIUM, CHROMIUM_ARGS, HOSTILE, SAMPLE_DATA, SCREENSHOTS, AppServer
 
 
 def pytest_collection_modifyitems(items):
@@ -37,59 +25,6 @@ def pytest_collection_modifyitems(items):
         if "tests/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
             item.add_marker(pytest.mark.slow)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_health(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"streamlit did not become healthy in {timeout} s:\n{log.read_text()[-4000:]}")
-
-
-class AppServer:
-    """One ``streamlit run dashboard/app.py`` process on 127.0.0.1."""
-
-    def __init__(self, data: Path, workdir: Path):
-        self.data, self.workdir = data, workdir
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = workdir / "streamlit.log"
-        env = dict(os.environ)
-        env["PYTHONPATH"] = str(REPO)
-        cmd = [str(Path(sys.executable).parent / "streamlit"), "run", str(REPO / "dashboard" / "app.py"),
-               "--server.port", str(self.port), "--server.address", "127.0.0.1",
-               "--server.headless", "true", "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false", "--", "--data", str(data)]
-        self._log_handle = self.log.open("w")
-        self.proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=self._log_handle,
-                                     stderr=subprocess.STDOUT)
-        try:
-            wait_for_health(self.url, self.proc, self.log, STARTUP_TIMEOUT_S)
-        except Exception:
-            self.stop()
-            raise
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self._log_handle.close()
 
 
 @pytest.fixture(scope="session")
@@ -111,6 +46,21 @@ def sample_copy(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def app_server(chromium_path, sample_copy, tmp_path_factory):
     server = AppServer(sample_copy, tmp_path_factory.mktemp("e2e-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def hostile_server(chromium_path, tmp_path_factory):
+    """The app on a small synthetic pool whose every text carries HTML and a script tag."""
+    from analysis.formats.pool import write_pool
+    from analysis.synthetic import make_pool
+
+    pool = make_pool(num_queries=5, pool_size=8)
+    for table, column in ((pool.queries, "qid"), (pool.docs, "did")):
+        table["text"] = (HOSTILE + " " + table[column].astype(str)).astype(table["text"].dtype)
+    data = write_pool(pool, tmp_path_factory.mktemp("e2e-hostile") / "hostile.parquet")
+    server = AppServer(data, tmp_path_factory.mktemp("e2e-hostile-server"))
     yield server
     server.stop()
 
