@@ -53,31 +53,30 @@ def count_before(codes: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return before - np.repeat(before[starts], lengths)
 
 
-def is_sorted_within(codes: np.ndarray, key: np.ndarray, *, descending: bool) -> bool:
-    """True when ``key`` is monotone (non-increasing if ``descending``) inside every segment."""
+def _descending_within(codes: np.ndarray, key: np.ndarray) -> bool:
+    """True when ``key`` never increases inside a segment (rows already in rank order)."""
     if len(codes) < 2:
         return True
     with np.errstate(invalid="ignore"):  # inf - inf: treated as out of order
         step = np.diff(key)
-    ok = (step <= 0) if descending else (step >= 0)
-    return bool(np.all(ok | (codes[1:] != codes[:-1])))
+    return bool(np.all((step <= 0) | (codes[1:] != codes[:-1])))
 
 
 class DenseLayout:
-    """Where each row sits in a dense (segments x longest segment) matrix.
+    """Where each row sits in a dense (segments x longest segment) matrix, segments as rows.
 
-    ``flat``: each row's flat index in the matrix; ``segment``: each row's segment number;
-    ``padding``: flat indices of the cells no row fills; ``shape``: (segments, longest).
+    ``flat``: each row's flat index in the matrix; ``padding``: flat indices of the cells no
+    row fills (each segment's tail); ``shape``: (segments, longest segment).
     """
 
-    def __init__(self, codes: np.ndarray, starts: np.ndarray, lengths: np.ndarray, width: int):
-        n, count = len(codes), len(starts)
+    def __init__(self, starts: np.ndarray, lengths: np.ndarray, width: int):
+        count = len(starts)
         self.shape = (count, width)
-        self.segment = np.repeat(np.arange(count), lengths)
-        self.flat = np.arange(n, dtype=np.int64) + np.repeat(np.arange(count) * width - starts, lengths)
-        filled = np.zeros(count * width, dtype=bool)
-        filled[self.flat] = True
-        self.padding = np.flatnonzero(~filled)
+        offset = np.arange(count, dtype=np.int64) * width
+        self.flat = np.arange(int(lengths.sum()), dtype=np.int64) + np.repeat(offset - starts, lengths)
+        gaps = width - lengths
+        self.padding = (np.arange(int(gaps.sum()), dtype=np.int64)
+                        + np.repeat(offset + lengths - np.cumsum(gaps) + gaps, gaps))
 
     def matrix(self, values: np.ndarray, fill: float) -> np.ndarray:
         """``values`` (one per row) laid out as the dense matrix, ``fill`` in the padding."""
@@ -98,7 +97,7 @@ def dense_layout(codes: np.ndarray) -> DenseLayout | None:
     width = int(lengths.max())
     if len(starts) * width > 4 * n + 4096:
         return None
-    return DenseLayout(codes, starts, lengths, width)
+    return DenseLayout(starts, lengths, width)
 
 
 def descending_rank(codes: np.ndarray, key: np.ndarray, *, layout=None,
@@ -115,7 +114,7 @@ def descending_rank(codes: np.ndarray, key: np.ndarray, *, layout=None,
     """
     n = len(codes)
     key = np.where(np.isnan(key), -np.inf, key)
-    if is_sorted_within(codes, key, descending=True):
+    if _descending_within(codes, key):
         return position_in_segment(codes)
     layout = layout or dense_layout(codes)
     if layout is None:
