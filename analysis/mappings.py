@@ -143,22 +143,26 @@ def to_sentence_transformers(settings: Settings) -> Mapping:
     elif name == "top_k":
         kwargs = {"num_negatives": p["num_negatives"], "sampling_strategy": "top"}
         window = p["num_negatives"] + depth_pos
-    elif name in ("topk_abs", "topk_marginpos", "topk_percpos"):
-        exact = _nv_retriever(name, p, kwargs, differences)
+    elif name in ("topk_abs", "topk_marginpos", "topk_percpos", "random"):
+        if name == "random":
+            exact = False
+            differences.append("NegLens draws from all of a query's pool non-positives; "
+                               "mine_hard_negatives from the first range_max = top_n - "
+                               "max_positives of them, fewer for queries with fewer positives "
+                               "than the most any query has")
+        else:
+            exact = _nv_retriever(name, p, kwargs, differences)
         if top_n is not None:
             kwargs["range_max"] = max(p["num_negatives"], top_n - depth_pos)
-        kwargs.update(num_negatives=p["num_negatives"], sampling_strategy="top")
-        window = top_n
-        notes.append("NV-Retriever takes the k best of the whole pool: range_max = top_n - "
-                     "max_positives makes sentence-transformers look at the same top_n ranks")
-    elif name == "random":
-        exact = False
-        kwargs = {"range_max": (top_n - depth_pos) if top_n else None, "num_negatives": p["num_negatives"],
-                  "sampling_strategy": "random"}
-        differences.append("NegLens draws from all of a query's pool non-positives; "
-                           "mine_hard_negatives draws from the first range_max = top_n - "
-                           "max_positives of them, fewer for queries with fewer positives than "
-                           "the most any query has")
+            window = top_n
+        else:
+            exact = False
+            differences.append("the pool's depth (top_n) is not recorded: pass range_max = top_n "
+                               "- max_positives so sentence-transformers looks at the whole pool")
+        kwargs.update(num_negatives=p["num_negatives"],
+                      sampling_strategy="random" if name == "random" else "top")
+        notes.append("range_max = top_n - max_positives makes sentence-transformers look at the "
+                     "same top_n ranks as the pool")
     else:
         return _unsupported("sentence-transformers", name, _ST_CLOSEST.get(name, ""))
     if kwargs.get("sampling_strategy") == "random":
@@ -231,7 +235,10 @@ def _st_conditions(settings: Settings, window: int | None, top_n, max_pos) -> li
     if pool.get("cross_encoder"):
         out.append("no cross_encoder argument: NegLens filters on the bi-encoder score, and "
                    "mine_hard_negatives would rescore with the cross-encoder")
-    if window is not None and top_n is not None:
+    if window is not None and top_n is None:
+        out.append(f"a pool that reaches raw rank {window}, sentence-transformers' window "
+                   "(this pool's depth is not recorded)")
+    elif window is not None:
         if window > top_n:
             out.append(f"a deeper pool: sentence-transformers looks at raw ranks 1..{window}, the "
                        f"pool holds {top_n}; rebuild it with top_n >= {window}, or expect "

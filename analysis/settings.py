@@ -45,7 +45,6 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from analysis.model import DataError
-from analysis.review import ACTIONS as FALSE_NEGATIVE_ACTIONS
 from analysis.review import VERDICTS
 
 FORMAT_VERSION = 1

@@ -38,7 +38,8 @@ import numpy as np
 import pandas as pd
 
 from analysis.model import DataError, NegativeSet
-from analysis.settings import FALSE_NEGATIVE_ACTIONS
+from analysis.review import ACTIONS as FALSE_NEGATIVE_ACTIONS
+from analysis.review import apply_decisions
 
 FORMATS = ("sentence-transformers/triplet", "sentence-transformers/n-tuple",
            "sentence-transformers/labeled-pair", "sentence-transformers/labeled-list",
@@ -53,8 +54,6 @@ def training_set(pool: NegativeSet, selection, *, decisions: Iterable[dict] = ()
     ``decisions`` are ``{qid, did, verdict, ...}`` dicts (a settings file's) or a
     ``ReviewStore.all()`` table; they are applied by ``analysis.review.apply_decisions``.
     """
-    from analysis.review import apply_decisions
-
     if false_negatives not in FALSE_NEGATIVE_ACTIONS:
         raise DataError(f"false_negatives must be one of {FALSE_NEGATIVE_ACTIONS}, got "
                         f"{false_negatives!r}", field="false_negatives")

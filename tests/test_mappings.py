@@ -90,6 +90,18 @@ def test_range_beyond_the_pool_asks_for_a_deeper_pool(synthetic):
     assert any("covers sentence-transformers' window of raw ranks 1..41" in c for c in found.conditions)
 
 
+def test_an_unknown_pool_depth_is_said_not_guessed(synthetic):
+    pool, path = synthetic
+    bare = settings.from_run(path, strategy=create("topk_abs"), seed=0, pool=pool)
+    assert bare.pool is None
+    found = mapping(bare, "sentence-transformers")
+    assert not found.exact and "range_max" not in found.arguments
+    assert any("depth (top_n) is not recorded" in d for d in found.differences)
+    found = mapping(settings.from_run(path, strategy=create("margin"), seed=0, pool=pool),
+                    "sentence-transformers")
+    assert found.exact and any("reaches raw rank 5," in c for c in found.conditions)
+
+
 @pytest.mark.parametrize("name, params, window, first_difference", [
     ("range", {"count": "raw", "range_min": 10, "range_max": 60}, "10-60", "FlagEmbedding pads"),
     ("range", {"range_min": 0, "range_max": 30}, "0-30", "range_for_sampling counts raw ranks"),
