@@ -4,7 +4,7 @@ Rules:
 
 - ``Projector(method, ...).fit_transform(X)`` returns float32 ``(n, 2)`` coordinates aligned
   with the rows of ``X``. Rows are L2-normalised first, so every method sees cosine geometry.
-- PCA (scikit-learn, exact SVD, sign-fixed) is instant and is what a view shows while UMAP runs.
+- PCA (scikit-learn, exact eigendecomposition of the covariance, sign-fixed) is instant and is what a view shows while UMAP runs.
   Fewer than 4 points get PCA whatever the method (there is nothing to embed).
 - UMAP uses exact cosine nearest neighbours (chunked ``X @ X.T``) up to ``exact_knn_max``
   points and hands them to UMAP as ``precomputed_knn``; that skips pynndescent, whose numba
@@ -161,7 +161,7 @@ def _pca(X: np.ndarray, random_state: int) -> np.ndarray:
     out = np.zeros((len(X), 2), dtype=np.float32)
     components = min(2, len(X), X.shape[1])
     if len(X) >= 2:
-        out[:, :components] = PCA(n_components=components, svd_solver="full",
+        out[:, :components] = PCA(n_components=components, svd_solver="covariance_eigh",
                                   random_state=random_state).fit_transform(X)
     return out
 

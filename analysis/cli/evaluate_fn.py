@@ -1,0 +1,65 @@
+"""``python -m analysis evaluate-fn [PATH ...]``: how well do the signals find known false negatives?
+
+For each dataset (default: ``../shared/data/cranfield`` beside the checkout and the bundled
+``sample_data``, where present) mines a pool and prints, per signal, for the combined risk and
+for the raw-score baseline: average precision over the pool's negatives, and precision and
+recall of the default flags (``analysis.fn_eval`` states the rules). A folder with
+``ground_truth/unlabelled_positives.tsv`` (or ``--truth``) is scored against those planted
+positives; any other dataset keeps one relevant document per query and hides the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_DATASETS = (REPO.parent / "shared" / "data" / "cranfield", REPO / "sample_data")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "evaluate-fn", help="measure the false-negative signals against ground truth",
+        description="Average precision, precision and recall of each false-negative signal, "
+                    "the combined risk and the raw-score baseline, on datasets with known "
+                    "false negatives.")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="datasets (default: ../shared/data/cranfield and sample_data)")
+    parser.add_argument("--truth", metavar="FILE",
+                        help="query-id<TAB>corpus-id file of unlabelled positives (one PATH only)")
+    parser.add_argument("--top-n", type=int, default=100, help="pool depth (default 100)")
+    parser.add_argument("--model", metavar="NAME_OR_PATH", help="bi-encoder (default all-MiniLM-L6-v2)")
+    parser.add_argument("--cross-encoder", metavar="NAME_OR_PATH",
+                        help="CrossEncoder: adds the cross_encoder signal")
+    parser.add_argument("--threshold", type=float, default=0.5, help="risk flag threshold (default 0.5)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per dataset")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis.encode import load_encoder
+    from analysis.fn_eval import evaluate_path
+    from analysis.model import DataError
+
+    paths = [Path(p) for p in args.paths] or [p for p in DEFAULT_DATASETS if p.exists()]
+    if not paths:
+        raise DataError("no dataset given and neither default dataset exists", field="paths")
+    if args.truth and len(paths) != 1:
+        raise DataError("--truth goes with exactly one PATH", field="truth")
+    if args.top_n < 1 or not 0 <= args.threshold <= 1:
+        raise DataError("--top-n must be positive and --threshold in [0, 1]", field="top_n")
+    encoder = load_encoder(args.model)
+    for number, path in enumerate(paths):
+        result = evaluate_path(path, truth=args.truth, model=encoder, top_n=args.top_n,
+                               cross_encoder=args.cross_encoder, threshold=args.threshold)
+        if args.json:
+            print(json.dumps({"dataset": result.dataset, "queries": result.queries,
+                              "negatives": result.negatives,
+                              "false_negatives_in_pool": result.false_negatives_in_pool,
+                              "false_negatives_total": result.false_negatives_total,
+                              "settings": result.settings,
+                              "table": json.loads(result.table.to_json(orient="records"))}))
+        else:
+            print(("\n" if number else "") + result.render())
+    return 0
