@@ -27,7 +27,7 @@ def uniform(view: PoolView, eligible: np.ndarray, k, rng: np.random.Generator) -
 
     Gumbel-top-k with weight 1 for eligible rows and 0 for the others, over every view row.
     """
-    log_weights = np.where(eligible, 0.0, -np.inf)
+    log_weights = np.where(eligible, np.float32(0.0), np.float32(-np.inf))
     return gumbel_top_k(view.qcode, log_weights, k, rng, layout=view.layout)
 
 

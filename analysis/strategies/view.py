@@ -75,16 +75,21 @@ class PoolView:
         return self.label == 0
 
     @cached_property
+    def starts(self) -> np.ndarray:
+        """View position of each query's first row."""
+        return segment_starts(self.qcode)
+
+    @cached_property
     def present(self) -> np.ndarray:
         """Per query code: whether the query has any row in the pool."""
         present = np.zeros(self.num_queries, dtype=bool)
-        present[self.qcode[segment_starts(self.qcode)]] = True
+        present[self.qcode[self.starts]] = True
         return present
 
     @cached_property
     def layout(self):
         """``segments.dense_layout`` of the view's query codes (computed once)."""
-        return dense_layout(self.qcode) if len(self.qcode) else None
+        return dense_layout(self.qcode, self.starts) if len(self.qcode) else None
 
     @cached_property
     def positives_per_query(self) -> np.ndarray:

@@ -80,3 +80,15 @@ def test_gumbel_top_k_follows_successive_sampling_without_replacement():
     index = {p: n for n, p in enumerate(pairs)}
     observed = np.bincount([index[(a, b)] for a, b in picked], minlength=len(pairs))
     assert chisquare(observed, expected * draws).pvalue > 0.001
+
+
+def test_partition_top_k_breaks_ties_like_the_full_ranking():
+    from analysis.strategies.segments import _partition_top_k_mask
+
+    rng = np.random.default_rng(5)
+    codes = np.repeat(np.arange(300), rng.integers(1, 12, 300))
+    key = rng.integers(0, 3, len(codes)).astype(float)  # ties everywhere
+    key[rng.random(len(codes)) < 0.2] = -np.inf
+    key[rng.random(len(codes)) < 0.1] = np.nan
+    for k in (1, 2, 4, 20):
+        assert _partition_top_k_mask(codes, key, k).tolist() == top_k_mask(codes, key, k).tolist()
