@@ -3,10 +3,15 @@
 The figures receive already-binned data (a few hundred points per group), never raw rows, so a
 million-row pool draws as fast as a small one. Every axis title says what it shows (raw rank
 vs. rank among non-positives, as DESIGN.md section 2 asks).
+
+Figures are assembled from plain trace dictionaries with plotly's property validation off
+(``_validate=False``): validating six traces costs ~50 ms a chart, most of a rerun's budget,
+and the dictionaries here are fixed by this module (the browser tests draw every one).
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -19,61 +24,76 @@ def colour(i: int) -> str:
     return PALETTE[i % len(PALETTE)]
 
 
-def _layout(fig: go.Figure, *, x: str, y: str, title: str | None = None) -> go.Figure:
-    fig.update_layout(height=HEIGHT, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
-                      title=dict(text=title, x=0, xanchor="left") if title else None,
-                      xaxis_title=x, yaxis_title=y, legend_title_text="",
-                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
-    return fig
+def figure(traces: list[dict], *, x: str, y: str, title: str | None = None,
+           height: int = HEIGHT, **layout) -> go.Figure:
+    """A figure from trace dicts, legend below the plot, axis titles set, unvalidated."""
+    base = dict(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10),
+                title=dict(text=title, x=0, xanchor="left") if title else None,
+                xaxis=dict(title=dict(text=x)), yaxis=dict(title=dict(text=y)),
+                legend=dict(orientation="h", yanchor="top", y=-0.22, x=0, title=dict(text="")))
+    return go.Figure(data=traces, layout={**base, **layout}, _validate=False)
+
+
+def _groups(table: pd.DataFrame, groups: list[str] | None) -> list[str]:
+    return list(groups) if groups is not None else list(dict.fromkeys(table["group"]))
 
 
 def overlaid_histogram(table: pd.DataFrame, *, x: str, y: str = "share", title: str | None = None,
                        groups: list[str] | None = None) -> go.Figure:
     """Step outlines of several histograms on shared bins (``group, left, right, count, share``),
     so overlapping groups stay readable."""
-    fig = go.Figure()
-    order = groups if groups is not None else list(dict.fromkeys(table["group"]))
-    for i, name in enumerate(order):
+    traces = []
+    for i, name in enumerate(_groups(table, groups)):
         part = table[table["group"] == name]
         if part.empty:
             continue
-        xs = list(part["left"]) + [part["right"].iloc[-1]]
-        ys = list(part[y]) + [part[y].iloc[-1]]
-        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line=dict(shape="hv", color=colour(i)),
-                                 name=str(name), fill="tozeroy", opacity=0.5,
-                                 hovertemplate=f"{name}<br>%{{x:.4g}}: %{{y:.3g}}<extra></extra>"))
-    return _layout(fig, x=x, y="share of the group" if y == "share" else y, title=title)
+        xs = np.append(part["left"].to_numpy(), part["right"].iloc[-1])
+        ys = np.append(part[y].to_numpy(), part[y].iloc[-1])
+        traces.append(dict(type="scatter", x=xs, y=ys, mode="lines", name=str(name),
+                           line=dict(shape="hv", color=colour(i)), fill="tozeroy", opacity=0.5,
+                           hovertemplate=f"{name}<br>%{{x:.4g}}: %{{y:.3g}}<extra></extra>"))
+    return figure(traces, x=x, y="share of the group" if y == "share" else y, title=title)
 
 
 def ecdf(table: pd.DataFrame, *, x: str, title: str | None = None,
          groups: list[str] | None = None) -> go.Figure:
     """Empirical CDFs (``group, x, share``) as step lines."""
-    fig = go.Figure()
-    order = groups if groups is not None else list(dict.fromkeys(table["group"]))
-    for i, name in enumerate(order):
-        part = table[table["group"] == name]
-        fig.add_trace(go.Scatter(x=part["x"], y=part["share"], mode="lines", name=str(name),
-                                 line=dict(shape="hv", color=colour(i))))
-    fig.update_yaxes(range=[0, 1.02])
-    return _layout(fig, x=x, y="share <= x", title=title)
+    traces = [dict(type="scatter", x=part["x"].to_numpy(), y=part["share"].to_numpy(), mode="lines",
+                   name=str(name), line=dict(shape="hv", color=colour(i)))
+              for i, name in enumerate(_groups(table, groups))
+              if not (part := table[table["group"] == name]).empty]
+    return figure(traces, x=x, y="share <= x", title=title, yaxis=dict(
+        title=dict(text="share <= x"), range=[0, 1.02]))
 
 
 def heatmap(matrix: pd.DataFrame, *, title: str | None = None, zmax: float | None = 1.0) -> go.Figure:
     """A labelled square matrix (Jaccard overlap, divergence) with the values written in cells."""
-    fig = go.Figure(go.Heatmap(z=matrix.to_numpy(), x=[str(c) for c in matrix.columns],
-                               y=[str(i) for i in matrix.index], zmin=0, zmax=zmax,
-                               colorscale="Blues", text=matrix.round(2).to_numpy(),
-                               texttemplate="%{text}", hovertemplate="%{y} / %{x}: %{z:.3f}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed")
-    return _layout(fig, x="", y="", title=title)
+    trace = dict(type="heatmap", z=matrix.to_numpy(), x=[str(c) for c in matrix.columns],
+                 y=[str(i) for i in matrix.index], zmin=0, zmax=zmax, colorscale="Blues",
+                 text=matrix.round(2).to_numpy(), texttemplate="%{text}",
+                 hovertemplate="%{y} / %{x}: %{z:.3f}<extra></extra>")
+    return figure([trace], x="", y="", title=title, yaxis=dict(autorange="reversed"))
 
 
 def grouped_bars(table: pd.DataFrame, *, x: str, y: str, group: str, title: str | None = None,
                  x_title: str | None = None, y_title: str | None = None) -> go.Figure:
     """Bars of ``y`` over ``x``, one colour per ``group`` (cluster distributions, counts)."""
-    fig = go.Figure()
-    for i, name in enumerate(dict.fromkeys(table[group])):
-        part = table[table[group] == name]
-        fig.add_trace(go.Bar(x=part[x].astype(str), y=part[y], name=str(name), marker_color=colour(i)))
-    fig.update_layout(barmode="group")
-    return _layout(fig, x=x_title or x, y=y_title or y, title=title)
+    traces = [dict(type="bar", x=part[x].astype(str).to_numpy(), y=part[y].to_numpy(),
+                   name=str(name), marker=dict(color=colour(i)))
+              for i, (name, part) in enumerate(table.groupby(group, sort=False))]
+    return figure(traces, x=x_title or x, y=y_title or y, title=title, barmode="group")
+
+
+def scatter_map(table: pd.DataFrame, *, x: str, y: str) -> go.Figure:
+    """The map: one WebGL trace per ``group`` (queries as diamonds), the row index as customdata
+    so a box or lasso selection names the rows."""
+    traces = []
+    for i, (name, part) in enumerate(table.groupby("group", sort=True, observed=True)):
+        query = (part["role"] == "query").to_numpy()
+        traces.append(dict(type="scattergl", x=part["x"].to_numpy(), y=part["y"].to_numpy(),
+                           mode="markers", name=str(name), customdata=part.index.to_numpy(),
+                           marker=dict(size=np.where(query, 9, 5), color=colour(i), opacity=0.75,
+                                       symbol=np.where(query, "diamond", "circle")),
+                           hovertemplate="%{customdata}<extra>" + str(name) + "</extra>"))
+    return figure(traces, x=x, y=y, height=620, dragmode="lasso",
+                  legend=dict(orientation="h", y=1.02, x=0, title=dict(text="")))

@@ -35,13 +35,14 @@ from analysis.workspace.browse import (doc_clusters, query_list, query_negatives
 from analysis.workspace.data import (DEFAULT_TOP_N, PoolSettings, cached_pool, data_files,
                                      ensure_pool, fingerprint, is_pool, load_dataset, pool_embeddings,
                                      pool_file, select, store_upload, workspace_dir)
-from analysis.workspace.export import decision_records, export_settings, training_file
-from analysis.workspace.tables import (cluster_shares, ecdf_table, histogram_table, map_colours, map_table,
-                                       overview_tables, with_texts)
+from analysis.workspace.export import export_settings, training_file
+from analysis.workspace.tables import (bin_edges, cluster_shares, ecdf_grid, ecdf_table,
+                                       histogram_table, map_colours, map_table, overview_tables,
+                                       with_texts)
 
-__all__ = ["DEFAULT_TOP_N", "PoolSettings", "cached_pool", "cluster_shares", "data_files", "decision_records",
-           "doc_clusters", "ecdf_table", "ensure_pool", "export_settings", "fingerprint",
-           "histogram_table", "is_pool", "load_dataset", "map_colours", "map_table",
-           "overview_tables", "pool_embeddings", "pool_file", "query_list",
-           "query_negatives", "query_positives", "review_store", "select", "store_upload",
-           "suspects", "training_file", "with_texts", "workspace_dir"]
+__all__ = ["DEFAULT_TOP_N", "PoolSettings", "bin_edges", "cached_pool", "cluster_shares",
+           "data_files", "doc_clusters", "ecdf_grid", "ecdf_table", "ensure_pool",
+           "export_settings", "fingerprint", "histogram_table", "is_pool", "load_dataset",
+           "map_colours", "map_table", "overview_tables", "pool_embeddings", "pool_file",
+           "query_list", "query_negatives", "query_positives", "review_store", "select",
+           "store_upload", "suspects", "training_file", "with_texts", "workspace_dir"]

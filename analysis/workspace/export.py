@@ -10,25 +10,18 @@ import pandas as pd
 from analysis.model import NegativeSet
 
 
-# -- export ---------------------------------------------------------------------------------------
-def decision_records(decisions: pd.DataFrame) -> list[dict]:
-    """Review decisions (``ReviewStore.all()``) as the settings file's ``{qid, did, verdict,
-    time}`` records."""
-    return [{"qid": str(row.qid), "did": str(row.did), "verdict": str(row.verdict),
-             "time": pd.Timestamp(row.marked_at).isoformat()} for row in decisions.itertuples()]
-
-
 def export_settings(data_path: str | os.PathLike, candidates: NegativeSet, selection, *,
                     name: str, params: dict, seed: int, format: str | None = None,
                     decisions: pd.DataFrame | None = None, false_negatives: str = "drop"):
     """The settings file (``analysis.settings.Settings``) of one strategy's selection on the
-    current pool: what ``python -m analysis apply`` reproduces bit for bit."""
+    current pool, with the review decisions (a ``ReviewStore.all()`` table): what
+    ``python -m analysis apply`` reproduces bit for bit."""
     from analysis.settings import from_run
     from analysis.strategies import create
 
-    records = decision_records(decisions) if decisions is not None else []
     return from_run(data_path, strategy=create(name, **params), seed=seed, pool=candidates,
-                    selection=selection, format=format or None, decisions=records,
+                    selection=selection, format=format or None,
+                    decisions=decisions if decisions is not None else [],
                     false_negatives=false_negatives)
 
 
@@ -46,7 +39,7 @@ def training_file(candidates: NegativeSet, selection, *, format: str,
 
     name, _ = resolve_format(format)
     data, notes = training_set(candidates, selection,
-                               decisions=decision_records(decisions) if decisions is not None else [],
+                               decisions=decisions if decisions is not None else [],
                                false_negatives=false_negatives)
     stem = f"{selection.strategy}-{name.replace('/', '-')}"
     with tempfile.TemporaryDirectory(prefix="neglens-export-") as tmp:

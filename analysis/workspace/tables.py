@@ -58,45 +58,67 @@ def _text(value) -> str:
 
 
 # -- binned distributions (what the charts draw) --------------------------------------------------
-def histogram_table(groups: dict[str, np.ndarray], *, bins: int = 40,
-                    integer: bool = False) -> pd.DataFrame:
-    """Histograms of several groups on shared bin edges (``analysis.compare.histogram``), as a
-    tidy table ``group, left, right, count, share``; NaN values are left out.
+def bin_edges(values: np.ndarray, *, bins: int = 40, integer: bool = False) -> np.ndarray:
+    """Histogram edges over the range of ``values`` (NaN ignored): unit-wide bins centred on the
+    integers when ``integer`` and the values span at most ``bins`` of them (ranks), else
+    ``bins`` equal bins."""
+    values = np.asarray(values, dtype=np.float64)
+    known = values[~np.isnan(values)]
+    if not len(known):
+        return np.array([0.0, 1.0])
+    low, high = float(known.min()), float(known.max())
+    if integer and high - low + 1 <= bins:
+        return np.arange(low, high + 2) - 0.5
+    return np.linspace(low, high if high > low else low + 1.0, bins + 1)
 
-    ``integer`` makes unit-wide bins centred on the integers when the values span at most
-    ``bins`` of them (ranks), else the edges are spread evenly over the overall range. Binning
-    here keeps charts small: a million values become ``bins`` bars per group.
+
+def histogram_table(groups: dict[str, np.ndarray], *, bins: int = 40, integer: bool = False,
+                    edges: np.ndarray | None = None) -> pd.DataFrame:
+    """Histograms of several groups on shared edges, as a tidy table ``group, left, right,
+    count, share`` (``analysis.compare.histogram`` per group; NaN left out).
+
+    ``edges`` default to :func:`bin_edges` of all the groups' values; pass the edges of the
+    whole pool to keep the bins still while a strategy changes. Binning keeps charts small: a
+    million values become a few dozen bars per group.
     """
     from analysis.compare import histogram
 
-    rows = pd.DataFrame({
-        "selection": np.repeat(list(groups), [len(v) for v in groups.values()]),
-        "value": np.concatenate([np.asarray(v, dtype=np.float64) for v in groups.values()])
-        if groups else np.zeros(0)})
-    known = rows["value"].dropna()
-    edges: int | np.ndarray = bins
-    if integer and len(known) and known.max() - known.min() + 1 <= bins:
-        edges = np.arange(known.min(), known.max() + 2) - 0.5
-    return histogram(rows, "value", bins=edges).rename(columns={"selection": "group"})
+    if edges is None:
+        values = [np.asarray(v, dtype=np.float64) for v in groups.values()]
+        edges = bin_edges(np.concatenate(values) if values else np.zeros(0), bins=bins,
+                          integer=integer)
+    frames = [histogram(pd.DataFrame({"selection": name, "value": np.asarray(v, dtype=np.float64)}),
+                        "value", bins=edges) for name, v in groups.items() if len(v)]
+    if not frames:
+        return pd.DataFrame(columns=["group", "left", "right", "count", "share"])
+    return pd.concat(frames, ignore_index=True).rename(columns={"selection": "group"})
 
 
-def ecdf_table(groups: dict[str, np.ndarray], *, points: int = 200) -> pd.DataFrame:
-    """Empirical CDFs of several groups on one shared grid of ``points`` x values.
+def ecdf_grid(values: np.ndarray, *, points: int = 200) -> np.ndarray:
+    """``points`` evenly spaced x values over the range of ``values`` (NaN ignored)."""
+    values = np.asarray(values, dtype=np.float64)
+    known = values[~np.isnan(values)]
+    if not len(known):
+        return np.zeros(0)
+    return np.unique(np.linspace(known.min(), known.max(), points))
 
-    Columns ``group``, ``x``, ``share`` (the fraction of the group's values <= x); NaN left out.
-    """
+
+def ecdf_table(groups: dict[str, np.ndarray], *, points: int = 200,
+               grid: np.ndarray | None = None) -> pd.DataFrame:
+    """Empirical CDFs of several groups on one shared grid: ``group, x, share`` (the fraction
+    of the group's values <= x; NaN left out). ``grid`` defaults to :func:`ecdf_grid` of all
+    the groups' values."""
     clean = {name: np.sort(np.asarray(v, dtype=np.float64)) for name, v in groups.items()}
     clean = {name: v[~np.isnan(v)] for name, v in clean.items()}
-    known = [v for v in clean.values() if len(v)]
-    if not known:
-        return pd.DataFrame(columns=["group", "x", "share"])
-    grid = np.unique(np.linspace(min(v[0] for v in known), max(v[-1] for v in known), points))
+    if grid is None:
+        grid = ecdf_grid(np.concatenate(list(clean.values())) if clean else np.zeros(0),
+                         points=points)
     frames = [pd.DataFrame({"group": name, "x": grid,
-                            "share": np.searchsorted(v, grid, side="right") / max(len(v), 1)})
+                            "share": np.searchsorted(v, grid, side="right") / len(v)})
               for name, v in clean.items() if len(v)]
+    if not frames:
+        return pd.DataFrame(columns=["group", "x", "share"])
     return pd.concat(frames, ignore_index=True)
-
-
 def cluster_shares(candidates: NegativeSet, selection, doc_clusters: np.ndarray, *,
                    label: str) -> pd.DataFrame:
     """How one selection's negatives spread over document clusters

@@ -60,6 +60,7 @@ if not chosen:
 
 selections = session.selections()
 key, specs = session.pool_key(), session.strategy_specs()
+specs_of = {name: json.dumps([name, params], sort_keys=True) for name, params in view.strategies}
 
 with st.expander("Selection reports: filter counts and shortfalls"):
     for name, sel in selections.items():
@@ -74,13 +75,26 @@ def pool_columns(pool_key: str):
     return compare.pool_columns(session.candidates())
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
-def distribution(pool_key: str, specs: str, seed: int, column: str, kind: str):
+@st.cache_resource(max_entries=6, show_spinner=False)
+def axes(pool_key: str, column: str):
+    """Bins and ECDF grid over the whole pool: they stay still while strategies change."""
     values = pool_columns(pool_key)[column].to_numpy()
-    groups = {name: values[sel.rows] for name, sel in session.selections().items()}
+    return ws.bin_edges(values, bins=50, integer=column != "gap"), ws.ecdf_grid(values)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def strategy_distribution(pool_key: str, spec: str, seed: int, name: str, column: str, kind: str):
+    values = {name: pool_columns(pool_key)[column].to_numpy()[session.selections()[name].rows]}
+    edges, grid = axes(pool_key, column)
     if kind == "ecdf":
-        return ws.ecdf_table(groups)
-    return ws.histogram_table(groups, bins=50, integer=column != "gap")
+        return ws.ecdf_table(values, grid=grid)
+    return ws.histogram_table(values, edges=edges)
+
+
+def distribution(column: str, kind: str):
+    """One strategy at a time, so a parameter change recomputes one strategy's curves."""
+    return pd.concat([strategy_distribution(key, specs_of[name], view.seed, name, column, kind)
+                      for name in names], ignore_index=True)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -109,10 +123,10 @@ def rank_charts() -> None:
     column = RANKS[label]
     hist_col, ecdf_col = st.columns(2)
     hist_col.plotly_chart(charts.overlaid_histogram(
-        distribution(key, specs, view.seed, column, "hist"), x=label, title="Rank distribution",
+        distribution(column, "hist"), x=label, title="Rank distribution",
         groups=names), key="rank_hist")
     ecdf_col.plotly_chart(charts.ecdf(
-        distribution(key, specs, view.seed, column, "ecdf"), x=label, title="Rank ECDF",
+        distribution(column, "ecdf"), x=label, title="Rank ECDF",
         groups=names), key="rank_ecdf")
 
 
@@ -122,16 +136,15 @@ rank_charts()
 st.subheader("How hard they are")
 gap_col, gap_ecdf_col = st.columns(2)
 gap_col.plotly_chart(charts.overlaid_histogram(
-    distribution(key, specs, view.seed, "gap", "hist"), x="gap = s_pos - s_neg",
+    distribution("gap", "hist"), x="gap = s_pos - s_neg",
     title="Gap distribution", groups=names), key="gap_hist")
 gap_ecdf_col.plotly_chart(charts.ecdf(
-    distribution(key, specs, view.seed, "gap", "ecdf"), x="gap = s_pos - s_neg", title="Gap ECDF",
+    distribution("gap", "ecdf"), x="gap = s_pos - s_neg", title="Gap ECDF",
     groups=names), key="gap_ecdf")
 st.caption("gap = s_pos - s_neg, s_pos the query's lowest positive score: near or below 0 "
            "means a hard negative, or a possible false negative.")
 
 st.subheader("Metrics")
-specs_of = {name: json.dumps([name, params], sort_keys=True) for name, params in view.strategies}
 metrics = pd.concat([metrics_row(key, specs_of[name], view.seed, name) for name in names],
                     ignore_index=True)
 st.dataframe(metrics.drop(columns=["strategy"]).set_index("selection"),

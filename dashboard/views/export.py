@@ -13,7 +13,8 @@ import streamlit as st
 
 from analysis import workspace as ws
 from analysis.mappings import TARGETS, mapping
-from analysis.settings import FALSE_NEGATIVE_ACTIONS, loads
+from analysis.review import ACTIONS
+from analysis.settings import check_decisions, loads
 from analysis.training_data import FORMATS
 from dashboard import session, ui
 
@@ -31,7 +32,7 @@ names = [name for name, _ in view.strategies]
 left, right = st.columns(2)
 name = left.selectbox("Strategy to export", names, key="export_strategy")
 params = dict(view.strategies)[name]
-action = right.radio("Negatives reviewed as false_negative", FALSE_NEGATIVE_ACTIONS, horizontal=True,
+action = right.radio("Negatives reviewed as false_negative", ACTIONS, horizontal=True,
                      key="export_action", format_func={"drop": "drop them",
                                                        "promote": "promote them to positives"}.get,
                      help="As RLHN does; true_negative and unsure verdicts change nothing.")
@@ -110,5 +111,5 @@ else:
     left, right = st.columns(2)
     left.download_button("Decisions (CSV)", decisions.to_csv(index=False), "neglens-review.csv",
                          mime="text/csv")
-    right.download_button("Decisions (JSON)", json.dumps(ws.decision_records(decisions), indent=2),
+    right.download_button("Decisions (JSON)", json.dumps(check_decisions(decisions), indent=2),
                           "neglens-review.json", mime="application/json")

@@ -8,9 +8,7 @@ kept) and the count is stated. Box or lasso selection lists the selected points 
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis import workspace as ws
@@ -79,17 +77,7 @@ def chart() -> None:
     with ui.reported("Cannot colour the map"):
         coloured = table.assign(group=ws.map_colours(table, candidates, session.selections(),
                                                      by=view.color, **extra))
-    fig = go.Figure()
-    for i, (name, part) in enumerate(coloured.groupby("group", sort=True, observed=True)):
-        fig.add_trace(go.Scattergl(
-            x=part["x"], y=part["y"], mode="markers", name=str(name),
-            customdata=part.index.to_numpy(),
-            marker=dict(size=np.where(part["role"] == "query", 9, 5), color=charts.colour(i),
-                        opacity=0.75, symbol=np.where(part["role"] == "query", "diamond", "circle")),
-            hovertemplate="%{customdata}<extra>" + str(name) + "</extra>"))
-    fig.update_layout(height=620, margin=dict(l=10, r=10, t=10, b=10), dragmode="lasso",
-                      legend=dict(orientation="h", y=1.02, x=0), xaxis_title=f"{shown} 1",
-                      yaxis_title=f"{shown} 2")
+    fig = charts.scatter_map(coloured, x=f"{shown} 1", y=f"{shown} 2")
     event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode=("box", "lasso"))
     points = event["selection"]["points"] if event else []
     picked = [p["customdata"] for p in points if "customdata" in p]
