@@ -8,6 +8,7 @@ bars) only for the dataset the app was started on or when "Build pool" is presse
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -20,8 +21,8 @@ view = session.view()
 st.title("Data")
 
 # -- where the data comes from -----------------------------------------------------------------
-SOURCES = ("Sample data", "Path on this server", "Upload a file")
 startup = session.startup_data()
+SOURCES = (f"Start dataset ({Path(startup).name})", "Path on this server", "Upload a file")
 if "data_source" not in st.session_state:
     st.session_state["data_source"] = SOURCES[0] if view.data == startup else SOURCES[1]
 source = st.radio("Source", SOURCES, key="data_source", horizontal=True)
