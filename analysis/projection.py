@@ -4,8 +4,8 @@ Rules:
 
 - ``Projector(method, ...).fit_transform(X)`` returns float32 ``(n, 2)`` coordinates aligned
   with the rows of ``X``. Rows are L2-normalised first, so every method sees cosine geometry.
-- PCA (scikit-learn, exact eigendecomposition of the covariance, sign-fixed) is instant and is what a view shows while UMAP runs.
-  Fewer than 4 points get PCA whatever the method (there is nothing to embed).
+- PCA (scikit-learn, exact eigendecomposition of the covariance, sign-fixed) is instant: what
+  a view shows while UMAP runs. Fewer than 4 points get PCA whatever the method.
 - UMAP uses exact cosine nearest neighbours (chunked ``X @ X.T``) up to ``exact_knn_max``
   points and hands them to UMAP as ``precomputed_knn``; that skips pynndescent, whose numba
   compilation costs ~30 s in every new process. Above ``exact_knn_max`` UMAP's own
@@ -32,7 +32,7 @@ import hashlib
 import json
 import os
 import tempfile
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,6 +76,7 @@ class Projector:
     exact_knn_max: int = 20_000
     cache: bool = True
     cache_dir: str | None = None
+    last_cache_hit: bool = field(default=False, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -88,20 +89,15 @@ class Projector:
             raise DataError(f"min_dist must be in [0, 1], got {self.min_dist}", field="min_dist")
         if self.perplexity <= 0:
             raise DataError(f"perplexity must be positive, got {self.perplexity}", field="perplexity")
-        object.__setattr__(self, "_hits", [])
 
     @property
     def params(self) -> dict:
         """The parameters that shape the result (what the cache key holds)."""
-        out = {k: v for k, v in asdict(self).items() if k not in ("cache", "cache_dir")}
+        out = asdict(self)
         keep = {"pca": ("method", "random_state"),
                 "umap": ("method", "random_state", "n_neighbors", "min_dist", "exact_knn_max"),
                 "tsne": ("method", "random_state", "perplexity")}[self.method]
         return {k: out[k] for k in keep}
-
-    @property
-    def last_cache_hit(self) -> bool:
-        return bool(self._hits and self._hits[-1])
 
     def cache_key(self, X: np.ndarray) -> str:
         """sha256 of the float32 embedding bytes, the shape and :attr:`params`."""
@@ -118,10 +114,10 @@ class Projector:
         if self.cache and path.is_file():
             coords = np.load(path, allow_pickle=False)
             if coords.shape == (len(X), 2):
-                self._hits.append(True)
+                object.__setattr__(self, "last_cache_hit", True)
                 return coords
         coords = _project(_normalise(X), self).astype(np.float32)
-        self._hits.append(False)
+        object.__setattr__(self, "last_cache_hit", False)
         if self.cache:
             _atomic_save(path, coords)
         return coords
@@ -218,14 +214,6 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
         raise
 
 
-def warm_up_umap(*, random_state: int = 0) -> None:
-    """Fit UMAP once on 200 random points so numba compiles now (e.g. in a background thread
-    while PCA is shown), not when a person asks for the map."""
-    rng = np.random.default_rng(random_state)
-    Projector("umap", random_state=random_state, cache=False).fit_transform(
-        rng.normal(size=(200, 8)).astype(np.float32))
-
-
 @dataclass(frozen=True)
 class Sample:
     """The pair rows a map draws, and what was left out (``note`` says it in one line)."""
@@ -299,9 +287,11 @@ def map_points(pairs: pd.DataFrame, query_embeddings: np.ndarray, doc_embeddings
                             f"{len(pairs[column].cat.categories)} {column} categories", field=column)
     if query_embeddings.shape[1] != doc_embeddings.shape[1]:
         raise DataError("query and document embeddings differ in dimension", field="embeddings")
-    sample = (stratified_sample(pairs, max_points, rng if rng is not None else np.random.default_rng(0))
-              if max_points is not None else Sample(pairs, pairs["qid"].nunique() + len(pairs),
-                                                     pairs["qid"].nunique() + len(pairs), "all points shown"))
+    if max_points is None:
+        total = pairs["qid"].nunique() + len(pairs)
+        sample = Sample(pairs, total, total, f"all {total:,} points shown")
+    else:
+        sample = stratified_sample(pairs, max_points, rng if rng is not None else np.random.default_rng(0))
     rows = sample.pairs
     q_unique = np.unique(rows["qid"].cat.codes.to_numpy())
     d_unique, d_inverse = np.unique(rows["did"].cat.codes.to_numpy(), return_inverse=True)

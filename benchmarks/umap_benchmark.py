@@ -5,7 +5,7 @@
 Data: ``--points`` unit vectors around 50 random centres (MiniLM's dimension; clustered like
 embeddings of a topical corpus), seed 0. One process, in this order:
 
-1. ``import umap`` (numba's cached functions load here);
+1. ``import umap`` (numba's cached functions load here), then scikit-learn (a 10-point PCA);
 2. PCA of all points: what a view shows at once while UMAP runs;
 3. a first, tiny UMAP fit (200 points): pays numba's compilation of the code NegLens uses;
 4. UMAP of all points with exact cosine kNN (``Projector`` default up to 20,000 points):
@@ -58,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     figures: dict[str, tuple[float, float]] = {}
     keep_numba_cache()
     timed("import umap", lambda: __import__("umap"), figures)
+    timed("import scikit-learn (PCA of 10 points)",
+          lambda: Projector("pca", cache=False).fit_transform(X[:10]), figures)
     timed(f"PCA, {args.points:,} points", lambda: Projector("pca", cache=False).fit_transform(X), figures)
     timed("UMAP first fit, 200 points (compilation)",
           lambda: Projector("umap", cache=False).fit_transform(X[:200]), figures)
