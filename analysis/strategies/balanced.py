@@ -78,7 +78,7 @@ class ClusterBalanced(Strategy):
     summary = "round-robin over equal-width gap bins (or document clusters) per query"
     source = "TAS-Balanced (Hofstätter et al., SIGIR 2021): 10 margin bins; ClusterNS"
 
-    num_negatives: int = param(10, low=1, high=10_000, help="negatives to choose per query")
+    num_negatives: int = param(15, low=1, high=10_000, help="negatives to choose per query")
     num_bins: int = param(10, low=1, high=1000, help="equal-width gap bins per query",
                           source="TAS-Balanced: 10 bins")
     balance: str = param("auto", choices=("auto", "gap", "cluster"),

@@ -74,7 +74,7 @@ class Star(Strategy):
     summary = "part top-k hard negatives, the rest uniform random from the pool"
     source = "STAR (Zhan et al., SIGIR 2021): static hard + random negatives"
 
-    num_negatives: int = param(8, low=1, high=10_000, help="negatives to choose per query")
+    num_negatives: int = param(15, low=1, high=10_000, help="negatives to choose per query")
     hard_fraction: float = param(0.5, low=0.0, high=1.0,
                                  help="share of num_negatives taken as top-k hard negatives",
                                  source="STAR mixes hard and random negatives")

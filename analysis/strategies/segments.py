@@ -145,13 +145,16 @@ def _partition_top_k_mask(codes: np.ndarray, key: np.ndarray, k: int, layout=Non
     layout = layout or (dense_layout(codes) if len(codes) else None)
     if layout is None:
         return top_k_mask(codes, key, k)
-    key = np.where(np.isnan(key), -np.inf, key)
+    if np.isnan(key).any():
+        key = np.where(np.isnan(key), -np.inf, key)
     width = layout.shape[1]
     if k >= width:
         return key > -np.inf
     dense = layout.matrix(key, -np.inf)
     threshold = np.partition(dense, width - k, axis=1)[:, width - k:width - k + 1]
-    picked = (dense >= threshold) & (dense > -np.inf)
+    # a threshold of -inf (fewer than k usable keys) must still exclude the -inf keys
+    np.maximum(threshold, np.finfo(dense.dtype).min, out=threshold)
+    picked = dense >= threshold
     crowded = np.flatnonzero(np.count_nonzero(picked, axis=1) > k)
     if len(crowded):  # ties at the threshold: keep the earliest of them
         rows, limit = dense[crowded], threshold[crowded]
@@ -172,14 +175,14 @@ def gumbel_top_k(codes: np.ndarray, log_weights: np.ndarray, k: int | np.ndarray
     order like any others. ``log_weights`` may hold ``-inf`` (weight 0: never drawn). Draws exactly
     ``len(codes)`` variates from ``rng``, so the result depends only on the seed and the rows.
     """
-    u = rng.random(len(codes), dtype=np.float32)
-    np.maximum(u, np.finfo(np.float32).tiny, out=u)
-    keys = log_weights.astype(np.float32, copy=False) - np.log(-np.log(u))
+    noise = rng.random(len(codes), dtype=np.float32)
+    np.maximum(noise, np.finfo(np.float32).tiny, out=noise)
+    np.log(noise, out=noise)
+    np.negative(noise, out=noise)
+    np.log(noise, out=noise)  # now -G
+    keys = np.subtract(log_weights.astype(np.float32, copy=False), noise, out=noise)
+    if isinstance(k, np.ndarray) and len(k) and k.min() == k.max():
+        k = int(k[0])  # one limit for every segment: the fast path applies
     if isinstance(k, np.ndarray):
         return top_k_mask(codes, keys, k, layout=layout)
     return _partition_top_k_mask(codes, keys, int(k), layout)
-
-
-def segment_sizes(codes: np.ndarray, mask: np.ndarray, num_codes: int) -> np.ndarray:
-    """Per code (0 .. num_codes-1), how many rows have ``mask`` set. ``codes`` need not be sorted."""
-    return np.bincount(codes[mask], minlength=num_codes)

@@ -116,8 +116,8 @@ def finish(view: PoolView, chosen: np.ndarray, log: FilterLog, *, strategy: str,
         raise AssertionError(f"strategy {strategy!r} chose a labelled positive")
     found = np.bincount(view.qcode[where], minlength=view.num_queries)
     short_codes = np.flatnonzero(view.present & (found < requested))
-    qids = view.pairs["qid"].cat.categories
-    short = pd.DataFrame({"qid": pd.Series(np.asarray(qids[short_codes], dtype=object), dtype="string"),
+    qids = np.asarray(view.pairs["qid"].cat.categories, dtype=object)
+    short = pd.DataFrame({"qid": pd.array(qids[short_codes], dtype="string"),
                           "found": found[short_codes].astype(np.int64)})
     report = Report(requested=requested, num_queries=int(view.present.sum()),
                     candidates=log.candidates, selected=len(where),

@@ -62,6 +62,6 @@ class SimANS(Strategy):
         s_pos = view.positive_score(self.positive)
         drop_without_positive(s_pos, log)
         with np.errstate(invalid="ignore"):
-            logw = np.where(log.alive, simans_log_weights(view.score, s_pos, a=self.a, b=self.b),
-                            -np.inf)
+            logw = simans_log_weights(view.score, s_pos, a=self.a, b=self.b)
+        logw[~log.alive] = -np.inf
         return gumbel_top_k(view.qcode, logw, self.num_negatives, rng, layout=view.layout)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from analysis.gaps import POSITIVE_REDUCTIONS
 from analysis.model import RANK_UNKNOWN, DataError, NegativeSet
-from analysis.strategies.segments import count_before, dense_layout, segment_sizes, segment_starts
+from analysis.strategies.segments import count_before, dense_layout, segment_starts
 
 REQUIRED_COLUMNS = ("qid", "did", "label", "rank", "score")
 
@@ -92,8 +92,13 @@ class PoolView:
         return dense_layout(self.qcode, self.starts) if len(self.qcode) else None
 
     @cached_property
+    def positive_rows(self) -> np.ndarray:
+        """View positions of the labelled positives."""
+        return np.flatnonzero(self.label != 0)
+
+    @cached_property
     def positives_per_query(self) -> np.ndarray:
-        return segment_sizes(self.qcode, ~self.negatives, self.num_queries)
+        return np.bincount(self.qcode[self.positive_rows], minlength=self.num_queries)
 
     @cached_property
     def neg_position(self) -> np.ndarray:
@@ -109,7 +114,7 @@ class PoolView:
         if how not in POSITIVE_REDUCTIONS:
             raise DataError(f"positive must be one of {POSITIVE_REDUCTIONS}, got {how!r}",
                             field="positive")
-        where = np.flatnonzero(~self.negatives)
+        where = self.positive_rows
         scores = self.score[where].astype(np.float64)
         known = ~np.isnan(scores)
         codes, scores = self.qcode[where][known], scores[known]
@@ -227,6 +232,8 @@ def _candidate_rows(pairs: pd.DataFrame) -> np.ndarray | None:
     (ranked and scored, for comparison); strategies sample from the ``pool`` rows only.
     """
     source = pairs["source"]
+    if len(source.cat.categories) <= 1:
+        return None
     used = np.flatnonzero(np.bincount(np.asarray(source.array.codes),
                                       minlength=len(source.cat.categories)))
     if len(used) <= 1:
