@@ -22,7 +22,9 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser("sample", help="re-sample a pool with a strategy, write training data",
                                    description=__doc__.split("\n\n")[1])
     parser.add_argument("pool", help="a pool file (any file analysis.formats.load reads)")
-    parser.add_argument("--strategy", required=True, help="strategy name (see --list)")
+    parser.add_argument("--strategy", required=True,
+                        help="a registered strategy, e.g. margin, simans, topk_percpos "
+                             "(all of them: docs/strategies.md)")
     parser.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                         help="a strategy parameter, repeatable (e.g. --param relative_margin=0.05)")
     parser.add_argument("--num-negatives", type=int, default=None, metavar="K",
