@@ -29,6 +29,7 @@ import pandas as pd
 RANK_UNKNOWN = 0
 PAIR_COLUMNS = ("qid", "did", "label", "source", "rank", "score")
 OPTIONAL_FLOAT_COLUMNS = ("ce_score",)
+_HASH_BLOCK = 1 << 16
 
 
 class DataError(ValueError):
@@ -151,13 +152,54 @@ def _id_text_table(table: pd.DataFrame, id_col: str, name: str) -> pd.DataFrame:
 
 
 def _categorical(values: pd.Series, categories: pd.Series, column: str) -> pd.Categorical:
-    cat = pd.Categorical(values.astype(str), categories=pd.Index(categories.astype(str), dtype=object))
+    target = pd.Index(categories.astype(str), dtype=object)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        # Already coded (a Parquet dictionary, another set's column): map the distinct values,
+        # not the rows; ~20x faster on a million rows than turning every row into a string.
+        lookup = np.append(target.get_indexer(values.cat.categories.astype(str)), -1)
+        cat = pd.Categorical.from_codes(lookup[values.cat.codes.to_numpy()], categories=target)
+    else:
+        cat = pd.Categorical(values.astype(str), categories=target)
     unknown = cat.codes < 0
     if unknown.any():
         first = values.astype(str)[unknown].iloc[0]
         raise DataError(f"pairs refer to unknown {column} {first!r} ({int(unknown.sum())} rows)",
                         field=column)
     return cat
+
+
+def _string_categorical(values: pd.Series) -> pd.Categorical:
+    """``pd.Categorical(values.astype(str))``, computed per distinct value when ``values`` is
+    already categorical (categories: the sorted distinct strings present; NaN stays NaN)."""
+    if not isinstance(values.dtype, pd.CategoricalDtype):
+        return pd.Categorical(values.astype(str).to_numpy())
+    codes = values.cat.codes.to_numpy()
+    labels = np.asarray(values.cat.categories.astype(str), dtype=object)
+    used = np.flatnonzero(np.bincount(codes[codes >= 0], minlength=len(labels)))
+    small = pd.Categorical(labels[used])
+    position = np.full(len(labels) + 1, -1, dtype=np.int64)
+    position[used] = small.codes
+    return pd.Categorical.from_codes(position[codes], dtype=small.dtype)
+
+
+def _duplicated_pairs(out: pd.DataFrame) -> np.ndarray:
+    """``out.duplicated(["qid", "did", "source"])``, faster: one int64 key of the three codes
+    (when it fits), hashed in blocks of whole queries when the rows come grouped by query code
+    (every pool does): a duplicate can only sit within one query, and a block's hash table stays
+    in the cache (~10x faster than one table over millions of rows)."""
+    columns = ["qid", "did", "source"]
+    sizes = [len(out[c].cat.categories) + 1 for c in columns]
+    if float(np.prod(sizes, dtype=np.float64)) >= 2.0 ** 62:
+        return out.duplicated(columns).to_numpy()
+    key = np.zeros(len(out), dtype=np.int64)
+    for column, size in zip(columns, sizes):
+        key = key * size + (out[column].cat.codes.to_numpy().astype(np.int64) + 1)
+    qcode = out["qid"].cat.codes.to_numpy()
+    if len(key) <= _HASH_BLOCK or not (qcode[1:] >= qcode[:-1]).all():
+        return pd.Series(key).duplicated().to_numpy()
+    edges = np.unique(np.r_[np.searchsorted(qcode, qcode[::_HASH_BLOCK]), len(key)])
+    return np.concatenate([pd.Series(key[a:b]).duplicated().to_numpy()
+                           for a, b in zip(edges[:-1], edges[1:])])
 
 
 def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series) -> pd.DataFrame:
@@ -176,7 +218,7 @@ def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series) -> p
                         f"({int(bad.sum())} rows)", field="label")
     out["label"] = label.to_numpy(dtype=np.int8)
     source = pairs["source"] if "source" in pairs else pd.Series(["unknown"] * n)
-    out["source"] = pd.Categorical(pd.Series(source).astype(str).to_numpy())
+    out["source"] = _string_categorical(pd.Series(source))
     if "rank" in pairs:
         rank = pd.to_numeric(pairs["rank"], errors="coerce").fillna(RANK_UNKNOWN)
         if (rank < 0).any() or (rank != np.floor(rank)).any():
@@ -195,7 +237,7 @@ def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series) -> p
         out[col] = values.astype(np.float32)
     for extra in pairs.columns.difference(out.columns):
         out[extra] = pairs[extra].to_numpy()
-    dup = out.duplicated(["qid", "did", "source"])
+    dup = _duplicated_pairs(out)
     if dup.any():
         row = out[dup].iloc[0]
         raise DataError(f"pair (qid={row['qid']!r}, did={row['did']!r}, source={row['source']!r}) "
