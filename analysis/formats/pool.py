@@ -145,14 +145,25 @@ def read_pool(path: str | os.PathLike) -> NegativeSet:
 
 def _first_texts(frame: pd.DataFrame, id_col: str, text_col: str, path: Path) -> pd.DataFrame:
     """(id, text) in order of first appearance; an id with two different texts is an error."""
-    table = frame[[id_col, text_col]].drop_duplicates()   # on dictionary codes: cheap
-    dup = table[id_col].duplicated()
-    if dup.any():
-        row = int(table.index[np.flatnonzero(dup.to_numpy())[0]])
-        raise DataError(f"{id_col} {table.loc[row, id_col]!r} has two different texts",
+    ids, texts = frame[id_col], frame[text_col]
+    if not (isinstance(ids.dtype, pd.CategoricalDtype) and isinstance(texts.dtype, pd.CategoricalDtype)):
+        ids, texts = ids.astype("category"), texts.astype("category")
+    id_codes, text_codes = ids.cat.codes.to_numpy(), texts.cat.codes.to_numpy()
+    if (id_codes < 0).any():
+        row = int(np.flatnonzero(id_codes < 0)[0])
+        raise DataError(f"{id_col} is missing", file=str(path), line=row + 1, field=id_col)
+    # First row of every id code (one pass, no hashing), then every row's text checked against
+    # the text at its id's first row: the first mismatch is the first row of a second text.
+    first = np.full(len(ids.cat.categories), len(id_codes), dtype=np.int64)
+    np.minimum.at(first, id_codes, np.arange(len(id_codes), dtype=np.int64))
+    clash = np.flatnonzero(text_codes != text_codes[first[id_codes]])
+    if len(clash):
+        row = int(clash[0])
+        raise DataError(f"{id_col} {ids.iloc[row]!r} has two different texts",
                         file=str(path), line=row + 1, field=text_col)
-    return pd.DataFrame({id_col: table[id_col].astype(str).to_numpy(),
-                         "text": table[text_col].astype(str).to_numpy()})
+    rows = np.sort(first[first < len(id_codes)])
+    return pd.DataFrame({id_col: np.asarray(ids.cat.categories.astype(str), dtype=object)[id_codes[rows]],
+                         "text": texts.iloc[rows].astype(str).to_numpy()})
 
 
 def detect(path: Path) -> bool:
