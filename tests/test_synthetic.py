@@ -11,13 +11,12 @@ from analysis.model import DataError, NegativeSet
 from analysis.synthetic import make_pool
 
 
-def test_equals_what_the_validating_constructor_makes():
+def test_a_valid_negative_set_with_cluster_labels():
     pool = make_pool(num_queries=60, pool_size=25, seed=3, positives_per_query=3, num_clusters=5)
-    checked = NegativeSet(pool.queries, pool.docs, pool.pairs)
-    pd.testing.assert_frame_equal(checked.pairs, pool.pairs)
-    pd.testing.assert_frame_equal(checked.queries, pool.queries)
-    pd.testing.assert_frame_equal(checked.docs, pool.docs)
+    assert isinstance(pool, NegativeSet) and pool.format == "synthetic"
+    assert len(pool.queries) == 60 and pool.num_positives == 180
     assert pool.pairs["cluster"].between(0, 4).all()
+    assert pool.meta["seed"] == 3
 
 
 def test_pool_shape_ranks_and_positives():
