@@ -8,7 +8,7 @@
   sample of ``CORPUS_SIZE`` draws from ``N(mu_q, sd_q)`` (what retrieving the best of a corpus
   gives), with a per-query level ``mu_q ~ N(0.28, 0.07)`` and spread ``sd_q ~ U(0.06, 0.10)``,
   clipped to [-0.99, 0.99]. The top order statistics are drawn exactly, from exponential
-  spacings, without drawing the whole sample. About 15% of queries get a candidate above their
+  spacings, without drawing the whole sample. About 20% of queries get a candidate above their
   positive (the false-negative-like cases real pools have) and about 2% of positives fall
   outside the top 100;
 - raw ranks (1-based, positives included) from sorting positives and candidates together, so
