@@ -60,15 +60,12 @@ def summary_table(data: NegativeSet | pd.DataFrame, *, by: str | None = "source"
         if needed not in pairs.columns:
             raise DataError(f"the pairs table has no column {needed!r}", field=needed)
     group_col = by or "group"
-    if by is None:
-        groups = [("all", np.ones(len(pairs), dtype=bool))]
-    else:
-        keys = pairs[by].astype(str)
-        groups = [(name, (keys == name).to_numpy()) for name in _ordered_groups(keys)]
-    s_pos_all = positive_scores(pairs, how=how, column=column)
+    groups = [("all", None)] if by is None else _groups(pairs[by])
+    needed = pairs[["qid", "label", column]]
+    s_pos_all = positive_scores(needed, how=how, column=column)
     rows = []
     for name, mask in groups:
-        sub = pairs[mask]
+        sub = needed if mask is None else needed[mask]
         s_pos = positive_scores(sub, how=how, column=column)
         if np.isnan(s_pos).all():
             s_pos = s_pos_all
@@ -81,6 +78,28 @@ def summary_table(data: NegativeSet | pd.DataFrame, *, by: str | None = "source"
         rows += [{group_col: str(name), "metric": metric,
                   **{col: stats[col][metric] for col in COLUMNS}} for metric in METRICS]
     return pd.DataFrame(rows, columns=[group_col, "metric", *COLUMNS])
+
+
+def _groups(keys: pd.Series) -> list[tuple[str, np.ndarray | None]]:
+    """(name, row mask) per distinct value of ``keys`` as a string, in ``_ordered_groups``
+    order; the mask is None when one group holds every row, so the table is not copied.
+    Grouping works on codes (a categorical's own, else ``pd.factorize``): no row becomes a
+    string (turning 5M categorical rows into strings took longer than the statistics)."""
+    if isinstance(keys.dtype, pd.CategoricalDtype):
+        codes, labels = keys.cat.codes.to_numpy(), keys.cat.categories
+    else:
+        codes, labels = pd.factorize(keys.astype(str))
+    names = np.append(np.asarray(pd.Index(labels).astype(str), dtype=object), "nan")
+    codes = np.where(codes < 0, len(names) - 1, codes)
+    present = np.flatnonzero(np.bincount(codes, minlength=len(names)))
+    ordered = _ordered_groups(pd.Series(names[present], dtype=object))
+    if len(ordered) == 1:
+        return [(ordered[0], None)]
+    group_of_code = np.full(len(names), -1)
+    for i, name in enumerate(ordered):
+        group_of_code[present[names[present] == name]] = i
+    group = group_of_code[codes]
+    return [(name, group == i) for i, name in enumerate(ordered)]
 
 
 def _ordered_groups(keys: pd.Series) -> list[str]:
