@@ -167,10 +167,11 @@ def normalise_for_match(text: str) -> str:
 
 def answer_match_signal(pairs: pd.DataFrame, doc_texts: pd.Series,
                         answers: Mapping[str, Sequence[str]]) -> np.ndarray:
-    """0.95 where a negative's text contains one of its query's answers, 0.05 where not, NaN
-    where the query has no answers. ``doc_texts``: did -> text (``nset.doc_text()``)."""
-    normalised = {str(q): [a for a in (normalise_for_match(x) for x in answers[q]) if a.strip()]
-                  for q in answers}
+    """0.95 where a negative's text contains one of its query's answers (a string or a list of
+    strings), 0.05 where not, NaN where the query has no answers. ``doc_texts``: did -> text (``nset.doc_text()``)."""
+    normalised = {str(q): [a for a in (normalise_for_match(x) for x in
+                                       ([given] if isinstance(given, str) else given)) if a.strip()]
+                  for q, given in answers.items()}
     qids = pairs["qid"].astype(str).to_numpy()
     negative = pairs["label"].to_numpy() == 0
     judged = negative & np.array([bool(normalised.get(q)) for q in qids], dtype=bool)

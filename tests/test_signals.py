@@ -103,7 +103,7 @@ def test_answer_match_tokens_case_and_accents():
     score = answer_match_signal(nset.pairs, texts, {"q": ["Paris"]})
     np.testing.assert_allclose(score[1:4], [0.95, 0.05, 0.95])  # "Parisian" is not "paris"
     assert np.isnan(score[0]) and np.isnan(score[4])         # positive; r has no answers
-    accents = answer_match_signal(nset.pairs, texts, {"q": ["cafe au lait"]})
+    accents = answer_match_signal(nset.pairs, texts, {"q": "cafe au lait"})  # one string
     assert accents[3] == pytest.approx(0.95) and accents[2] == pytest.approx(0.05)
 
 
