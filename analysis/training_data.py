@@ -85,8 +85,13 @@ def resolve_format(format: str) -> tuple[str, str | None]:
 
 def write_training_data(nset: NegativeSet, path: str | os.PathLike, *,
                         format: str = "sentence-transformers", scores: bool | None = None,
-                        num_negatives: int | None = None) -> tuple[Path, list[str]]:
+                        num_negatives: int | None = None,
+                        keep_empty: bool = False) -> tuple[Path, list[str]]:
     """Write ``nset`` (one source) as training data; returns the path and notes on left-out queries.
+
+    Queries with positives but no negative stay in labeled-pair (their positive rows are valid);
+    ``keep_empty`` keeps them in labeled-list too; other layouts leave them out, as
+    mine_hard_negatives does.
 
     ``scores``: sentence-transformers adds its ``scores``/``score`` column when True;
     FlagEmbedding writes ``pos_scores``/``neg_scores`` where known unless False. ``num_negatives``
@@ -95,7 +100,7 @@ def write_training_data(nset: NegativeSet, path: str | os.PathLike, *,
     from analysis.formats import write
 
     name, layout = resolve_format(format)
-    kept, notes = _shape(nset, name, layout, num_negatives)
+    kept, notes = _shape(nset, name, layout, num_negatives, keep_empty=keep_empty)
     options = {}
     if name.startswith("sentence-transformers"):
         options["scores"] = bool(scores)
@@ -106,8 +111,8 @@ def write_training_data(nset: NegativeSet, path: str | os.PathLike, *,
     return write(kept, Path(path), format=name, **options), notes
 
 
-def _shape(nset: NegativeSet, name: str, layout: str | None,
-           num_negatives: int | None) -> tuple[NegativeSet, list[str]]:
+def _shape(nset: NegativeSet, name: str, layout: str | None, num_negatives: int | None, *,
+           keep_empty: bool = False) -> tuple[NegativeSet, list[str]]:
     """Leave out the queries the layout cannot hold (module docstring), with a note each."""
     pairs = nset.pairs
     codes = pairs["qid"].cat.codes.to_numpy()
@@ -116,7 +121,7 @@ def _shape(nset: NegativeSet, name: str, layout: str | None,
     positives = np.bincount(codes, weights=(pairs["label"] == 1).to_numpy(), minlength=size)
     present = np.bincount(codes, minlength=size) > 0
     rules = []
-    if layout != "labeled-pair":
+    if layout != "labeled-pair" and not (keep_empty and layout == "labeled-list"):
         rules.append((negatives == 0, "have no negative"))
     if layout not in ("labeled-pair", "labeled-list"):
         rules.append((positives == 0, "have no positive"))

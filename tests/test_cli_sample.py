@@ -95,7 +95,7 @@ def test_json_run_record_and_report_on_stderr(pool_file, tmp_path, capsys):
     (["--strategy", "simans", "--param", "a"], "KEY=VALUE"),
     (["--strategy", "simans", "--param", "alpha=2"], "has no parameter 'alpha'"),
     (["--strategy", "range", "--param", "sampling=best"], "must be one of"),
-    (["--strategy", "top_k", "--format", "nonsense"], "unknown format"),
+    (["--strategy", "top_k", "--format", "nonsense"], "cannot write training data as"),
 ])
 def test_bad_settings_are_one_line_errors(pool_file, tmp_path, capsys, extra, message):
     assert sample(pool_file, tmp_path / "x.jsonl", *extra) == 2

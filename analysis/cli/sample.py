@@ -60,22 +60,21 @@ def strategy_from_args(name: str, params: list[str], num_negatives: int | None):
 def run(args) -> int:
     import numpy as np
 
-    from analysis.formats import load, write
+    from analysis.formats import load
+    from analysis.training_data import write_training_data
 
     strategy = strategy_from_args(args.strategy, args.param, args.num_negatives)
     pool = load(args.pool)
     selection = strategy.select(pool, np.random.default_rng(args.seed))
-    options = {}
-    if args.layout:
-        options["layout"] = args.layout
-    if args.scores:
-        options["scores"] = True
+    output = f"{args.format}/{args.layout}" if args.layout else args.format
     data = selection.training_set(pool, keep_empty=args.keep_empty)
-    path = write(data, args.out, format=args.format, **options)
+    # the same writer as `apply`, so a settings file reproduces these bytes
+    path, notes = write_training_data(data, args.out, format=output,
+                                      scores=True if args.scores else None,
+                                      keep_empty=args.keep_empty)
     if args.save_settings:
         from analysis import settings
 
-        output = f"{args.format}/{args.layout}" if args.layout else args.format
         settings.write(settings.from_run(args.pool, strategy=strategy, seed=args.seed, pool=pool,
                                          selection=selection, output_format=output),
                        args.save_settings)
@@ -85,6 +84,8 @@ def run(args) -> int:
     left_out = report.num_queries - data.pairs["qid"].nunique()
     if left_out:
         print(f"Left out {left_out:,} queries that got no negative.", file=sys.stderr)
+    for note in notes:
+        print(note[:1].upper() + note[1:] + ".", file=sys.stderr)
     if args.json:
         print(json.dumps({"pool": str(args.pool), "out": str(path), **strategy.to_json(),
                           "seed": args.seed, "report": report.as_dict()}, ensure_ascii=False))
