@@ -42,7 +42,7 @@ def pool_columns(pool: NegativeSet, *, positive: str = "min",
         raise DataError(f"positive must be one of {POSITIVE_REDUCTIONS}, got {positive!r}",
                         field="positive")
     view = PoolView.of(pool)
-    neg_rank = np.zeros(len(view.rows), dtype=np.int64)
+    neg_rank = np.zeros(len(pool.pairs), dtype=np.int64)  # 0 for rows outside the candidates
     neg_rank[view.rows] = np.where(view.negatives, view.neg_position + 1, 0)
     pairs = pool.pairs
     score = pairs["score"].to_numpy(dtype=np.float64)

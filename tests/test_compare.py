@@ -38,6 +38,18 @@ def selections(pool):
                             num_negatives=2).select(pool, rng(0))}
 
 
+def test_pool_with_its_input_files_pairs_compares_its_pool_rows(pool):
+    """A pool built from a mined file also holds that file's pairs under the file's name."""
+    extra = pool.pairs[pool.pairs["did"].astype(str).isin(["p", "n3"])].assign(source="mined.jsonl")
+    mixed = pool.with_pairs(pd.concat([pool.pairs, extra], ignore_index=True))
+    columns = pool_columns(mixed)
+    assert len(columns) == len(mixed.pairs)
+    assert columns["neg_rank"].tolist() == [1, 0, 2, 3, 0, 1, 2, 0, 0]  # file rows: not candidates
+    chosen = create("top_k", num_negatives=2).select(mixed, np.random.default_rng(0))
+    assert set(mixed.pairs["source"].iloc[chosen.rows].astype(str)) == {"pool"}
+    assert summary(mixed, {"top_k": chosen})["negatives"].tolist() == [4]
+
+
 def test_pool_columns_derive_neg_rank_gap_and_suspects(pool):
     columns = pool_columns(pool)
     assert columns["neg_rank"].tolist() == [1, 0, 2, 3, 0, 1, 2]
