@@ -160,7 +160,7 @@ def apply_file(path: str | os.PathLike, out: str | os.PathLike, *, format: str |
                progress: Progress | None = None) -> Applied:
     """Read a settings file, reproduce its selection and write the training data to ``out``.
 
-    ``format`` defaults to the settings' ``output.format``, else ``sentence-transformers``
+    ``format`` and ``scores`` default to the settings' ``output``; the format else ``sentence-transformers``
     (triplets); relative dataset paths are taken from the settings file's folder.
     """
     from analysis.training_data import write_training_data
@@ -171,6 +171,8 @@ def apply_file(path: str | os.PathLike, out: str | os.PathLike, *, format: str |
                         allow_changed_data=allow_changed_data, cache_dir=cache_dir,
                         progress=progress)
     chosen = format or (settings.output or {}).get("format") or "sentence-transformers"
+    if scores is None:
+        scores = (settings.output or {}).get("scores")
     _, notes = write_training_data(applied.training, out, format=chosen, scores=scores,
                                    num_negatives=settings.strategy["params"].get("num_negatives"))
     applied.notes += notes

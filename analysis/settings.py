@@ -10,7 +10,7 @@ Layout (``analysis/schema/settings.schema.json`` is the authority; ``format_vers
      "strategy": {"name", "params"}, "seed": int,
      "filters": [<FilterCount.as_dict()>...], "selection": {"rows", "queries", "short_queries", "sha256"},
      "decisions": [{"qid", "did", "verdict", "time"}], "false_negatives": "drop"|"promote",
-     "output": {"format": ...}}
+     "output": {"format": ..., "scores": true}}
 
 Rules:
 
@@ -155,11 +155,19 @@ def selection_digest(pool, selection) -> str:
     return digest.hexdigest()
 
 
+def _output(format: str | None, scores: bool) -> dict | None:
+    """The ``output`` block: how the run wrote its training data (apply's defaults)."""
+    out = {"format": format} if format else {}
+    if scores:
+        out["scores"] = True
+    return out or None
+
+
 def from_run(data: str | os.PathLike, *, strategy, seed: int, pool=None, selection=None,
              format: str | None = None, pool_settings: dict | None = None,
              corpus: str | os.PathLike | None = None, corpus_format: str | None = None,
              decisions: Iterable[dict] = (), false_negatives: str = "drop",
-             output_format: str | None = None) -> Settings:
+             output_format: str | None = None, output_scores: bool = False) -> Settings:
     """The settings of one run: ``strategy`` (a Strategy or its ``to_json()`` dict) drawn with
     ``numpy.random.default_rng(seed)`` on the pool made from ``data``.
 
@@ -205,7 +213,7 @@ def from_run(data: str | os.PathLike, *, strategy, seed: int, pool=None, selecti
         dataset=dataset, strategy=_jsonable(strategy_doc), seed=seed, pool=pool_doc,
         filters=_jsonable(filters), selection=summary, decisions=check_decisions(decisions),
         false_negatives=false_negatives,
-        output={"format": output_format} if output_format else None,
+        output=_output(output_format, output_scores),
         created=datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"))
     validate(settings.as_dict())
     return settings

@@ -49,6 +49,26 @@ def test_every_strategy_round_trips_through_its_settings_file(tmp_path, pool_fil
     np.testing.assert_array_equal(again.selection.rows, direct.rows)
 
 
+@pytest.mark.parametrize("output", ["sentence-transformers/triplet", "sentence-transformers/n-tuple",
+                                    "sentence-transformers/labeled-list", "flagembedding",
+                                    "tevatron/legacy"])
+@pytest.mark.parametrize("scores", [False, True])
+def test_apply_writes_what_sample_wrote_in_every_layout(tmp_path, pool_file, output, scores):
+    """`sample` and `apply` share one writer and the settings record the output, scores included."""
+    if scores and output.startswith("tevatron"):
+        pytest.skip("Tevatron files carry no scores")
+    fmt, _, layout = output.partition("/")
+    sampled, saved, applied = tmp_path / "sampled.jsonl", tmp_path / "s.json", tmp_path / "applied.jsonl"
+    args = ["sample", str(pool_file), "--strategy", "topk_percpos", "--num-negatives", "4",
+            "--out", str(sampled), "--format", fmt, "--save-settings", str(saved)]
+    args += ["--layout", layout] if layout else []
+    args += ["--scores"] if scores else []
+    assert main(args) == 0
+    assert json.loads(saved.read_text())["output"].get("scores", False) is scores
+    assert main(["apply", str(saved), "--out", str(applied), "--quiet"]) == 0
+    assert applied.read_bytes() == sampled.read_bytes()
+
+
 def test_a_changed_input_file_is_refused_and_can_be_allowed(tmp_path, pool_file, capsys):
     data = shutil.copy(pool_file, tmp_path / "pool.parquet")
     strategy = create("top_k", num_negatives=3)

@@ -76,7 +76,8 @@ def run(args) -> int:
         from analysis import settings
 
         settings.write(settings.from_run(args.pool, strategy=strategy, seed=args.seed, pool=pool,
-                                         selection=selection, output_format=output),
+                                         selection=selection, output_format=output,
+                                         output_scores=args.scores),
                        args.save_settings)
     report = selection.report
     for line in report.lines():
