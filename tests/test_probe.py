@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -313,3 +314,40 @@ def test_sample_data_planted_positives_join_evaluation():
     data = load_probe_data(SAMPLE_DATA, eval_qrels=qrels, top_n=10, decisions=())
     assert len(data.relevant) == 120 + 36
     assert int((data.pool.pairs["label"] == 1).sum()) == 120
+
+
+def test_comparison_table_hand_checked():
+    from analysis.probe import ProbeResult, RunResult, Split
+    from analysis.probe.config import StrategySpec
+
+    queries = ["q1", "q2", "q3"]
+
+    def run(label, seed, ndcg, rows="r"):
+        metrics = {"ndcg@10": ndcg, "mrr@10": ndcg, "recall@100": [1.0, 1.0, 1.0]}
+        return RunResult(label, None if label == "base" else {"name": label}, seed, queries, metrics,
+                         {"rows_sha256": rows, "steps": 1} if seed is not None else {})
+
+    settings = ProbeSettings(seeds=(0, 1), resamples=500)
+    result = ProbeResult(
+        settings=settings, specs=[StrategySpec("a", "a"), StrategySpec("b", "b")], reference="a",
+        split=Split(("t1",), tuple(queries), 1), base=run("base", None, [0.2, 0.4, 0.6]),
+        runs=[run("a", 0, [0.3, 0.5, 0.7]), run("a", 1, [0.5, 0.7, 0.9], rows="s"),
+              run("b", 0, [0.3, 0.5, 0.7]), run("b", 1, [0.3, 0.5, 0.7], rows="s")],
+        data={"corpus": 10})
+    table = {(c.label, c.metric): c for c in result.comparisons}
+    a, b = table[("a", "ndcg@10")], table[("b", "ndcg@10")]
+    assert a.mean == pytest.approx(0.6) and a.sd == pytest.approx(np.std([0.5, 0.7], ddof=1))
+    assert b.mean == pytest.approx(0.5) and b.sd == pytest.approx(0.0)
+    assert a.vs_base.mean == pytest.approx(0.2) and a.vs_base.verdict() == "better"
+    assert b.vs_reference.mean == pytest.approx(-0.1)
+    # seed 0 of b equals seed 0 of a, seed 1 is 0.2 worse on every query: resampling seeds
+    # gives 0, -0.1 or -0.2, so the interval reaches 0 and the difference is within noise
+    assert (b.vs_reference.low, b.vs_reference.high) == pytest.approx((-0.2, 0.0))
+    assert b.vs_reference.within_noise
+    assert table[("a", "recall@100")].vs_base.mean == 0.0
+    text = "\n".join(result.lines())
+    assert "the same training rows as a seed 0" in text and "the same training rows as a seed 1" in text
+    assert "One seed" not in text and "queries and seeds" in text
+    again = replace(result, specs=list(reversed(result.specs)))          # order never moves an interval
+    assert {c.label: c.vs_base for c in again.comparisons if c.metric == "ndcg@10"} == \
+        {c.label: c.vs_base for c in result.comparisons if c.metric == "ndcg@10"}

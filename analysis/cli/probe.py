@@ -79,9 +79,12 @@ def settings_from_args(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
+    from transformers.utils import logging as hf_logging
+
     from analysis.probe import load_probe_data, run_probe
 
     started = time.perf_counter()
+    hf_logging.disable_progress_bar()          # one model load per run: our own lines say enough
     settings = settings_from_args(args)
     progress = LineProgress(disable=args.quiet)
     data = load_probe_data(args.pool, format=args.format, train_positives=args.train_positives,

@@ -126,15 +126,22 @@ class ProbeResult:
                        "noise; run more seeds (--seeds 0,1,2) before trusting a small difference.")
         out.append("")
         out.append("Training (per strategy and seed):")
+        seen: dict[tuple, str] = {}
         for run in self.runs:
             t = run.training
             out.append(f"  {run.label} seed {run.seed}: {t.get('examples', 0):,} rows from "
                        f"{t.get('queries', 0):,} queries, {t.get('steps', 0)} steps, loss "
-                       f"{t.get('first_loss', float('nan')):.3f} -> {t.get('last_loss', float('nan')):.3f}, "
-                       f"weights moved {100 * t.get('weight_change', 0.0):.3f}%, {run.seconds:.0f} s"
+                       f"{t.get('first_loss', float('nan')):.3f} first, {t.get('mean_loss', float('nan')):.3f} "
+                       f"mean, {t.get('last_loss', float('nan')):.3f} last; weights moved "
+                       f"{100 * t.get('weight_change', 0.0):.3f}%; {run.seconds:.0f} s"
                        + (" (cached)" if run.cached else ""))
-            for note in t.get("notes", []):
-                out.append(f"    {note}")
+            notes = list(t.get("notes", []))
+            same = seen.setdefault((t["rows_sha256"], run.seed), run.label) \
+                if t.get("rows_sha256") else run.label
+            if same != run.label:
+                notes.append(f"the same training rows as {same} seed {run.seed}: this strategy "
+                             "chose exactly the same negatives")
+            out.extend(f"    {note}" for note in notes)
         return out
 
 

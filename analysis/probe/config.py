@@ -72,7 +72,8 @@ class ProbeSettings:
     split_seed       seed of the train/held-out split (one split for every strategy and seed,
                      so per-query differences are paired)
     clusters         topic clusters the split is stratified by (0: no stratification;
-                     None: about sqrt(queries / 2), at most 20)
+                     None: ``analysis.clusters.default_k``, round(sqrt(queries / 2)); never
+                     more than half the queries)
     epochs, max_steps, batch_size, learning_rate, warmup_ratio
                      the SentenceTransformerTrainer recipe (``max_steps`` > 0 overrides epochs)
     num_negatives    negatives per training query (see the fairness rule)
@@ -127,11 +128,6 @@ class ProbeSettings:
 
     def as_dict(self) -> dict:
         return {**asdict(self), "seeds": list(self.seeds)}
-
-    def split_dict(self) -> dict:
-        """The settings that decide the split."""
-        return {"eval_fraction": self.eval_fraction, "split_seed": self.split_seed,
-                "clusters": self.clusters}
 
     def training_dict(self) -> dict:
         """The settings that decide a trained model (what a run's cache key holds)."""

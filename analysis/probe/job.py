@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 
+from analysis.probe.config import ProbeSettings
 from analysis.probe.runner import run_probe
 from analysis.probe.train import ProbeCancelled
 
@@ -38,9 +39,8 @@ class ProbeJob:
     @property
     def total_runs(self) -> int:
         """Models to evaluate: the base, then each strategy under each seed."""
-        settings = self._options.get("settings")
-        seeds = len(settings.seeds) if settings is not None else 3
-        return 1 + len(self._args[1]) * seeds
+        settings = self._options.get("settings") or ProbeSettings()
+        return 1 + len(self._args[1]) * len(settings.seeds)
 
     def start(self) -> "ProbeJob":
         if self._thread is not None:

@@ -26,6 +26,7 @@ returns True, :class:`~analysis.probe.train.ProbeCancelled` is raised (finished 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 import time
@@ -73,11 +74,11 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
     split = _split(data, settings, encoder, cache_dir, report)
     cache = RunCache(data.digest, cache_dir=cache_dir, enabled=use_cache)
     common = {"data": data.digest, "split": split.held_out, "model": encoder.identity,
-              "settings": settings.training_dict(), "device": device.split(":")[0], **versions()}
+              "device": device.split(":")[0], **versions()}
     held = data.pool.queries.set_index(data.pool.queries["qid"].astype(str)).loc[list(split.held_out)]
     held = held.reset_index(drop=True)
-    relevant = {q: set(g) for q, g in data.relevant.groupby("qid")["did"]
-                if q in set(split.held_out)}
+    held_ids = set(split.held_out)
+    relevant = {q: set(g) for q, g in data.relevant.groupby("qid")["did"] if q in held_ids}
 
     def evaluate_model(model, label, seed, embeddings=None) -> dict[str, list[float]]:
         from analysis.probe.evaluate import evaluate
@@ -87,7 +88,8 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
                           batch_size=settings.eval_batch_size, corpus_embeddings=embeddings)
         return {name: array.tolist() for name, array in values.items()}
 
-    key = RunCache.key({**common, "run": BASE})
+    key = RunCache.key({**common, "run": BASE, "max_seq_length": settings.max_seq_length,
+                        "eval_batch_size": settings.eval_batch_size})
     base = cache.get(key)
     if base is None:
         begun = time.perf_counter()
@@ -107,7 +109,8 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
     for spec in specs:
         for seed in settings.seeds:
             _check(stop)
-            key = RunCache.key({**common, "run": spec.as_dict(), "seed": seed})
+            key = RunCache.key({**common, "settings": settings.training_dict(),
+                                "run": spec.as_dict(), "seed": seed})
             run = cache.get(key)
             if run is None:
                 begun = time.perf_counter()
@@ -146,7 +149,8 @@ def resolve_reference(reference: str | None, specs: list[StrategySpec]) -> str:
 
 def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=()) -> tuple[pd.DataFrame, dict]:
     """The n-tuple rows ``(anchor, positive, negative_1..k)`` one strategy and seed train on,
-    shaped by the export path; and a summary (selection report, notes on left-out queries)."""
+    shaped by the export path; and a summary (selection report, notes on left-out queries,
+    the queries trained on, and a digest of the rows so identical training data shows)."""
     from analysis.training_data import training_set, write_training_data
 
     strategy = spec.create()
@@ -157,8 +161,9 @@ def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=()) -> tuple
                                              format="sentence-transformers/n-tuple",
                                              num_negatives=strategy.num_negatives)
         rows = pd.read_parquet(path)
+    rows_digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
     return rows, {"selection": selection.report.as_dict(), "notes": notes + left_out,
-                  "queries": int(rows["anchor"].nunique())}
+                  "queries": int(rows["anchor"].nunique()), "rows_sha256": rows_digest.hexdigest()}
 
 
 def _base_encoder(settings: ProbeSettings, device: str):

@@ -94,7 +94,6 @@ def fine_tune(rows: pd.DataFrame, *, settings: ProbeSettings, seed: int, device:
     started = time.perf_counter()
     set_seed(seed)
     model = load_model(settings, device)
-    model.model_card_data.generate_widget_examples = False
     before = [p.detach().clone() for p in model.parameters()]
     dataset = Dataset.from_pandas(rows.reset_index(drop=True), preserve_index=False)
     watcher = _watcher(progress, cancel)
@@ -107,9 +106,9 @@ def fine_tune(rows: pd.DataFrame, *, settings: ProbeSettings, seed: int, device:
             batch_sampler=BatchSamplers.NO_DUPLICATES, use_cpu=device == "cpu",
             save_strategy="no", eval_strategy="no", logging_strategy="steps", logging_steps=1,
             report_to="none", disable_tqdm=True, dataloader_num_workers=0)
-        trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset,
-                                             loss=MultipleNegativesRankingLoss(model),
-                                             callbacks=[watcher])
+        trainer = _trainer_class(SentenceTransformerTrainer)(
+            model=model, args=args, train_dataset=dataset,
+            loss=MultipleNegativesRankingLoss(model), callbacks=[watcher])
         for callback in (PrinterCallback, ProgressCallback):
             trainer.remove_callback(callback)
         trainer.train()
@@ -130,6 +129,17 @@ def weight_change(before, after) -> float:
     diff = sum(float((a.detach().cpu() - b.cpu()).double().pow(2).sum()) for a, b in zip(after, before))
     norm = sum(float(b.cpu().double().pow(2).sum()) for b in before)
     return float(np.sqrt(diff / norm)) if norm else 0.0
+
+
+def _trainer_class(base):
+    """The trainer without its model-card callback: probe models are never saved, and the
+    callback would scan the dataset for card statistics and widget examples on every run."""
+
+    class ProbeTrainer(base):
+        def add_model_card_callback(self, default_args_dict):
+            return None
+
+    return ProbeTrainer
 
 
 def _watcher(progress, cancel):
