@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 PALETTE = ("#4C78A8", "#F58518", "#54A24B", "#E45756", "#72B7B2", "#B279A2", "#FF9DA6",
            "#9D755D", "#BAB0AC", "#EECA3B")
 HEIGHT = 420
+BLUES = [[0.0, "#f7fbff"], [0.25, "#c6dbef"], [0.5, "#6baed6"], [0.75, "#2171b5"], [1.0, "#08306b"]]
 
 
 def colour(i: int) -> str:
@@ -69,7 +70,7 @@ def ecdf(table: pd.DataFrame, *, x: str, title: str | None = None,
 def heatmap(matrix: pd.DataFrame, *, title: str | None = None, zmax: float | None = 1.0) -> go.Figure:
     """A labelled square matrix (Jaccard overlap, divergence) with the values written in cells."""
     trace = dict(type="heatmap", z=matrix.to_numpy(), x=[str(c) for c in matrix.columns],
-                 y=[str(i) for i in matrix.index], zmin=0, zmax=zmax, colorscale="Blues",
+                 y=[str(i) for i in matrix.index], zmin=0, zmax=zmax, colorscale=BLUES,
                  text=matrix.round(2).to_numpy(), texttemplate="%{text}",
                  hovertemplate="%{y} / %{x}: %{z:.3f}<extra></extra>")
     return figure([trace], x="", y="", title=title, yaxis=dict(autorange="reversed"))

@@ -30,8 +30,8 @@ No streamlit here: the dashboard wraps these calls in its caches (keyed by the s
 package returns, never by hashing a DataFrame), and tests call them directly.
 """
 
-from analysis.workspace.browse import (doc_clusters, query_list, query_negatives, query_positives,
-                                       review_store, suspects)
+from analysis.workspace.browse import (display_path, doc_clusters, query_list, query_negatives,
+                                       query_positives, review_store, suspects)
 from analysis.workspace.data import (DEFAULT_TOP_N, PoolSettings, cached_pool, data_files,
                                      ensure_pool, fingerprint, is_pool, load_dataset, pool_embeddings,
                                      pool_file, select, store_upload, workspace_dir)
@@ -41,7 +41,7 @@ from analysis.workspace.tables import (bin_edges, cluster_shares, ecdf_grid, ecd
                                        with_texts)
 
 __all__ = ["DEFAULT_TOP_N", "PoolSettings", "bin_edges", "cached_pool", "cluster_shares",
-           "data_files", "doc_clusters", "ecdf_grid", "ecdf_table", "ensure_pool",
+           "data_files", "display_path", "doc_clusters", "ecdf_grid", "ecdf_table", "ensure_pool",
            "export_settings", "fingerprint", "histogram_table", "is_pool", "load_dataset",
            "map_colours", "map_table", "overview_tables", "pool_embeddings", "pool_file",
            "query_list", "query_negatives", "query_positives", "review_store", "select",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,6 +48,15 @@ def review_store(data_path: str | os.PathLike):
     from analysis.review import ReviewStore
 
     return ReviewStore.for_data(data_path)
+
+
+def display_path(path: str | os.PathLike) -> str:
+    """``path`` relative to the working folder when it lies inside it, else absolute."""
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def query_list(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.DataFrame, *,

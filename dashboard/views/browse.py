@@ -110,7 +110,7 @@ if "browse_saved" in st.session_state:
     st.toast(f"Saved: {count} negative(s) {'cleared' if verdict is None else verdict}")
 verdicts = decisions[decisions["qid"].astype(str) == view.query]["verdict"].value_counts()
 st.text("Verdicts on this query: " + (", ".join(f"{v} {n}" for v, n in verdicts.items()) or "none")
-        + f"  ·  saved at once to {store.path}")
+        + f"  ·  saved at once to {ws.display_path(store.path)}")
 for _, row in picked.iterrows():
     ui.show_passage(f"Negative {row['did']} · rank {row['rank']} · risk {row['risk']:.2f}",
                     row["document"])

@@ -41,7 +41,9 @@ def wait_for_health(url: str, proc: subprocess.Popen, log: Path, timeout: float)
 
 
 class AppServer:
-    """One ``streamlit run dashboard/app.py`` process on 127.0.0.1."""
+    """One ``streamlit run dashboard/app.py -- --data NAME`` process on 127.0.0.1, started in the
+    data's parent folder (as ``make dashboard`` starts it beside ``sample_data``); its log goes
+    to ``workdir``."""
 
     def __init__(self, data: Path, workdir: Path):
         self.data, self.workdir = data, workdir
@@ -53,9 +55,9 @@ class AppServer:
         cmd = [str(Path(sys.executable).parent / "streamlit"), "run", str(REPO / "dashboard" / "app.py"),
                "--server.port", str(self.port), "--server.address", "127.0.0.1",
                "--server.headless", "true", "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false", "--", "--data", str(data)]
+               "--browser.gatherUsageStats", "false", "--", "--data", data.name]
         self._log_handle = self.log.open("w")
-        self.proc = subprocess.Popen(cmd, cwd=workdir, env=env, stdout=self._log_handle,
+        self.proc = subprocess.Popen(cmd, cwd=data.parent, env=env, stdout=self._log_handle,
                                      stderr=subprocess.STDOUT)
         try:
             wait_for_health(self.url, self.proc, self.log, STARTUP_TIMEOUT_S)

@@ -5,6 +5,7 @@ main pages go to docs/screenshots/ with NEGLENS_UPDATE_SCREENSHOTS=1 (else to tm
 from __future__ import annotations
 
 import json
+import re
 import time
 from urllib.parse import parse_qs, urlparse
 
@@ -13,15 +14,15 @@ import pytest
 from analysis.strategies import registry
 from e2e_server import HOSTILE
 
-PAGES = [("", "Data"), ("overview", "Overview"), ("browse", "Browse"),
+PAGES = [("", "Data"), ("overview", "Overview"), ("browse?only=suspects", "Browse"),
          ("compare", "Compare strategies"), ("map", "Map"), ("export", "Export")]
 SETTLE_TIMEOUT_S = 600   # the first page view of a cold start builds the pool
 
 
 def settle(page, timeout: float = SETTLE_TIMEOUT_S) -> None:
-    """Wait until the script has finished: the app is drawn and the 'running' widget has been
-    gone for a second."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout * 1000)
+    """Wait until the script has finished: the page's title is drawn (every page starts with
+    one) and the 'running' widget has been gone for a second."""
+    page.wait_for_selector("[data-testid='stMain'] h1", timeout=timeout * 1000)
     deadline, quiet = time.monotonic() + timeout, 0
     while time.monotonic() < deadline:
         running = page.query_selector("[data-testid='stStatusWidget']")
@@ -44,10 +45,15 @@ def assert_no_exception(page) -> None:
     assert errors.count() == 0, errors.first.inner_text()
 
 
-def chart_traces(page, index: int = 0) -> dict[str, list]:
-    """name -> y values of the traces of the index-th plotly chart on the page."""
-    data = page.evaluate("(i) => document.querySelectorAll('.js-plotly-plot')[i].data"
-                         ".map(t => [t.name, Array.from(t.y)])", index)
+def chart_traces(page, title: str, names: tuple[str, ...] = ("top_k", "random")) -> dict[str, str]:
+    """name -> the y values (as JSON: a list, or plotly's typed-array encoding) of each trace of
+    the plotly chart titled ``title``, once it has drawn traces called ``names``."""
+    find = ("(args) => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+            ".find(g => g.layout && g.layout.title && (g.layout.title.text || '').includes(args[0])"
+            " && args[1].every(n => (g.data || []).some(t => t.name === n)))")
+    page.wait_for_function(find, arg=[title, list(names)])
+    data = page.evaluate(f"(args) => ({find})(args).data.map(t => [t.name, JSON.stringify(t.y)])",
+                         [title, list(names)])
     return {name: y for name, y in data}
 
 
@@ -57,9 +63,9 @@ def test_each_page_renders_without_an_exception(app_server, page, screenshot_dir
     assert_no_exception(page)
     assert page.locator("h1").first.inner_text().strip() == title
     params = parse_qs(urlparse(page.url).query)
-    assert params["data"] == [str(app_server.data)]   # the view is in the URL
-    if path in ("", "overview", "browse", "compare", "map"):
-        full_page_screenshot(page, screenshot_dir / f"{path or 'data'}.png")
+    assert params["data"] == [app_server.data.name]   # the view is in the URL, as started
+    name = urlparse(path).path or "data"
+    full_page_screenshot(page, screenshot_dir / f"{name}.png")
 
 
 def full_page_screenshot(page, target) -> None:
@@ -74,23 +80,26 @@ def full_page_screenshot(page, target) -> None:
 
 def test_a_strategy_change_updates_the_chart_and_the_url(app_server, page):
     open_page(page, app_server, "compare")
-    before = chart_traces(page)
+    before = chart_traces(page, "Rank distribution")
     expander = page.locator("[data-testid='stExpander']").filter(
         has_text=f"top_k: {registry()['top_k'].summary}")
     expander.locator("summary").click()
     field = expander.get_by_role("spinbutton", name="num_negatives")
     field.fill("3")
     field.press("Enter")
+    page.wait_for_url(re.compile(r"top_k%3Anum_negatives%3D3"), timeout=SETTLE_TIMEOUT_S * 1000)
     settle(page)
-    after = chart_traces(page)
-    assert after["top_k"] != before["top_k"]
+    deadline = time.monotonic() + 30   # the chart is redrawn just after the script ends
+    while (after := chart_traces(page, "Rank distribution"))["top_k"] == before["top_k"]:
+        assert time.monotonic() < deadline, "the rank chart did not change"
+        time.sleep(0.5)
     assert after["random"] == before["random"]            # other strategies keep their draws
     assert "top_k:num_negatives=3" in parse_qs(urlparse(page.url).query)["s"]
     # the link reproduces the view in a new browser page
     other = page.context.new_page()
     other.goto(page.url)
     settle(other)
-    assert chart_traces(other)["top_k"] == after["top_k"]
+    assert chart_traces(other, "Rank distribution")["top_k"] == after["top_k"]
 
 
 def test_a_review_decision_survives_a_reload(app_server, page):
