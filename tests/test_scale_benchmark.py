@@ -23,7 +23,8 @@ from analysis.synthetic import make_pool
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "scale.py"
-GENERAL = ("load", "statistics", "load_plus_statistics", "peak_memory", "memory_per_row",
+GENERAL = ("load", "statistics", "load_plus_statistics", "peak_memory",
+           "peak_memory_load_statistics", "memory_per_row",
            "compare_metrics", "margin_signal", "compare_page_rerun_median",
            "compare_page_rerun_worst", "compare_page_rerun_unchanged")
 
