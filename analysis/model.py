@@ -195,8 +195,10 @@ def _duplicated_pairs(out: pd.DataFrame) -> np.ndarray:
     if float(np.prod(sizes, dtype=np.float64)) >= 2.0 ** 62:
         return out.duplicated(columns).to_numpy()
     key = np.zeros(len(out), dtype=np.int64)
-    for column, size in zip(columns, sizes):
-        key = key * size + (out[column].cat.codes.to_numpy().astype(np.int64) + 1)
+    for column, size in zip(columns, sizes):   # in place: one int64 array, no temporaries
+        key *= size
+        key += out[column].cat.codes.to_numpy()
+        key += 1
     qcode = out["qid"].cat.codes.to_numpy()
     if len(key) <= _HASH_BLOCK or not (qcode[1:] >= qcode[:-1]).all():
         return pd.Series(key).duplicated().to_numpy()
