@@ -88,3 +88,30 @@ def test_pool_out_keeps_the_generated_pool_for_the_command_line(run):
     assert done.returncode == 0, done.stderr
     info = json.loads(done.stdout)
     assert (info["format"], info["pairs"], info["queries"]) == ("synthetic", len(made.pairs), 200)
+
+
+# -- the paths only large pools take (issue 8's speed-ups), checked on hand-made faults ---------
+def test_large_pools_keep_the_data_model_checks():
+    """Over 65,536 rows grouped by query, duplicates are found per block of whole queries, and
+    already-coded ids are mapped per distinct value: same result as from plain strings."""
+    from analysis.model import DataError, NegativeSet
+
+    pool = make_pool(num_queries=1500, pool_size=50, seed=3)
+    pairs = pool.pairs
+    assert len(pairs) > 70_000
+    as_strings = pairs.astype({"qid": object, "did": object, "source": object})
+    coded = NegativeSet(pool.queries, pool.docs, pairs).pairs
+    pd.testing.assert_frame_equal(coded, NegativeSet(pool.queries, pool.docs, as_strings).pairs)
+    shuffled = pairs.assign(did=pairs["did"].cat.reorder_categories(
+        pairs["did"].cat.categories[::-1]))
+    pd.testing.assert_frame_equal(NegativeSet(pool.queries, pool.docs, shuffled).pairs, coded)
+
+    row = pairs.iloc[[70_000]]
+    twice = pd.concat([pairs.iloc[:70_001], row, pairs.iloc[70_001:]], ignore_index=True)
+    qid, did = row["qid"].iloc[0], row["did"].iloc[0]
+    with pytest.raises(DataError, match=rf"pair \(qid='{qid}', did='{did}', source='pool'\) "
+                                        r"appears 2 times"):
+        NegativeSet(pool.queries, pool.docs, twice)
+    unknown = pairs.assign(did=pairs["did"].cat.rename_categories(lambda d: "x" + d))
+    with pytest.raises(DataError, match="unknown did 'xd"):
+        NegativeSet(pool.queries, pool.docs, unknown)
