@@ -28,6 +28,7 @@ PAGES = [
             url_path="compare"),
     st.Page(VIEWS / "map.py", title="Map", icon=":material/scatter_plot:", url_path="map"),
     st.Page(VIEWS / "export.py", title="Export", icon=":material/download:", url_path="export"),
+    st.Page(VIEWS / "probe.py", title="Probe", icon=":material/model_training:", url_path="probe"),
 ]
 
 st.set_page_config(page_title="NegLens", page_icon=":material/troubleshoot:", layout="wide")

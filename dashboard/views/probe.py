@@ -1,0 +1,190 @@
+"""Probe: fine-tune the base model on each strategy's negatives and compare the retrievers.
+
+The work is the library's (``analysis.probe``, docs/probe.md); this page only picks the
+strategies (names from the registry, parameters from the URL state, set on the Compare page),
+the training settings, starts a :class:`~analysis.probe.ProbeJob` in the background and shows
+its progress and result. Jobs live in a ``st.cache_resource`` registry keyed by the probe
+data's sha256, the settings and the strategies, so a run survives page switches and reruns and
+a finished result is shown at once; finished models are also cached on disk by the library, so
+starting again trains only what is missing. torch loads in the job's thread, never on render.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from analysis.probe import ProbeJob, ProbeSettings, probe_data, quick
+from analysis.probe.config import METRIC_LABELS, METRICS
+from analysis.strategies import registry
+from dashboard import charts, session, state, ui
+
+view = session.view()
+st.title("Probe training")
+st.caption("Fine-tunes a fresh copy of the base model on each strategy's negatives and "
+           "evaluates it and the untrained base on held-out queries (docs/probe.md).")
+
+# -- strategies: names from the registry, parameters from the URL state (Compare page) ---------
+if "probe_names" not in st.session_state:
+    st.session_state["probe_names"] = [name for name, _ in view.strategies][:4]
+names = st.multiselect("Strategies", list(registry()), key="probe_names",
+                       help="Parameters are the ones set on the Compare page (kept in the URL).")
+params_of = dict(view.strategies)
+specs = [state.encode_strategy(name, params_of.get(name, {})) for name in names]
+if not specs:
+    st.info("Choose at least one strategy to probe.")
+    st.stop()
+reference = st.selectbox("Reference strategy", specs, key="probe_reference",
+                         help="Every other strategy is also compared with this one.")
+
+# -- training settings --------------------------------------------------------------------------
+quick_col, epochs_col, fraction_col, seeds_col = st.columns(4)
+is_quick = quick_col.toggle("Quick", value=True, key="probe_quick",
+                            help="Budget preset: 128 tokens, 1 seed, 1 epoch, batches of 16, "
+                                 "3 negatives per query.")
+epochs = epochs_col.number_input("Epochs", min_value=1, max_value=20, value=1, step=1,
+                                 key="probe_epochs", disabled=is_quick)
+fraction = fraction_col.number_input("Held-out fraction", min_value=0.05, max_value=0.95,
+                                     value=0.3, step=0.05, key="probe_eval_fraction")
+seeds_text = seeds_col.text_input("Seeds", value="0,1,2", key="probe_seeds", disabled=is_quick,
+                                  help="Training seeds, comma-separated; each seeds the "
+                                       "selection and the training.")
+try:
+    seeds = tuple(int(s) for s in seeds_text.split(",") if s.strip())
+    settings = ProbeSettings(epochs=int(epochs), eval_fraction=float(fraction), seeds=seeds)
+    settings = quick(settings, eval_fraction=float(fraction)) if is_quick else settings
+except ValueError as exc:
+    st.error(f"Settings: {exc}", icon=":material/error:")
+    st.stop()
+
+
+@st.cache_resource(max_entries=2, show_spinner="Preparing the probe data ...")
+def _data(pool_key: str, decisions: str):
+    return probe_data(session.pool(), corpus=session.dataset().docs[["did", "text"]],
+                      decisions=json.loads(decisions))
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _jobs(data_sha: str, settings_json: str, specs_json: str, reference: str) -> dict:
+    """One slot per probe (data, settings, strategies): holds its ProbeJob across reruns."""
+    return {}
+
+
+session.pool()  # built under a progress bar when missing
+decisions = json.dumps(session.reviews().all().to_dict("records"), sort_keys=True, default=str)
+with ui.reported("Cannot prepare the probe data"):
+    data = _data(session.pool_key(), decisions)
+    slot = _jobs(data.digest, json.dumps(settings.as_dict(), sort_keys=True), json.dumps(specs),
+                 reference)
+
+start_col, cancel_col, _ = st.columns([1, 1, 4])
+job = slot.get("job")
+busy = job is not None and job.running
+if start_col.button("Start", type="primary", disabled=busy, icon=":material/play_arrow:"):
+    slot["job"] = job = ProbeJob(data, specs, settings=settings, reference=reference).start()
+    busy = True
+if busy and cancel_col.button("Cancel", icon=":material/stop:"):
+    job.cancel()
+if job is None:
+    st.info(f"{len(specs)} strategies x {len(settings.seeds)} seeds, plus the base model. Finished "
+            "models are cached on disk, so a rerun trains only what is new.")
+    st.stop()
+
+
+def _progress(job: ProbeJob) -> None:
+    """Per strategy: done, running (stage and step) or waiting; the runs go base, then each
+    strategy under each seed, so the finished count says which are done."""
+    status = job.status()
+    done = status["finished"]
+    with st.status(f"Probe {status['state']}: {done}/{status['total_runs']} models, "
+                   f"{status['elapsed']:.0f} s", state="running" if busy else "complete",
+                   expanded=True):
+        st.progress(min(done / status["total_runs"], 1.0))
+        runs = ["base"] + [label for label in specs for _ in settings.seeds]
+        for label in dict.fromkeys(runs):
+            finished = sum(1 for i, r in enumerate(runs) if r == label and i < done)
+            total = runs.count(label)
+            if label == status["strategy"] and finished < total and job.running:
+                share = status["step"] / status["total"] if status["total"] else 0.0
+                st.progress(min(share, 1.0), text=f"{label}: {status['stage']} "
+                            f"{status['step']:,}/{status['total']:,}")
+            else:
+                st.text(f"{label}: {finished}/{total} " + ("done" if finished == total else "waiting"))
+
+
+if busy:
+    @st.fragment(run_every=2)
+    def _watch() -> None:
+        _progress(job)
+        if not job.running:
+            st.rerun()
+    _watch()
+    st.stop()
+
+if job.cancelled:
+    st.warning("The probe was cancelled; finished models stay cached. Start again to go on.")
+    st.stop()
+if job.error is not None:
+    st.error(f"The probe failed: {job.error}", icon=":material/error:")
+    st.stop()
+
+# -- the result ---------------------------------------------------------------------------------
+result = job.result
+comparisons = result.comparisons
+st.success(f"Probe finished in {result.seconds:.0f} s on {result.device}: "
+           f"{len(result.split.held_out)} held-out queries, {len(result.split.train)} trained on.")
+
+
+def _metric_figure(metric: str) -> go.Figure:
+    """Each model's mean; a strategy's error bar is its paired bootstrap interval against the
+    base, drawn around its mean; the dashed line is the base (a bar crossing it: within noise)."""
+    rows = [c for c in comparisons if c.metric == metric]
+    base = next(c.mean for c in rows if c.vs_base is None)
+    strategies = [c for c in rows if c.vs_base is not None]
+    fig = go.Figure(go.Bar(
+        x=[c.label for c in strategies], y=[c.mean for c in strategies],
+        marker_color=[charts.colour(i) for i in range(len(strategies))],
+        error_y={"type": "data", "symmetric": False,
+                 "array": [c.vs_base.high - c.vs_base.mean for c in strategies],
+                 "arrayminus": [c.vs_base.mean - c.vs_base.low for c in strategies]}))
+    fig.add_hline(y=base, line_dash="dash", annotation_text=f"base {base:.3f}")
+    fig.update_layout(title=METRIC_LABELS[metric], height=340, showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+for column, metric in zip(st.columns(len(METRICS)), METRICS):
+    column.plotly_chart(_metric_figure(metric), key=f"probe_{metric}")
+level = f"{settings.confidence:.0%}"
+st.caption(f"Error bars: the {level} paired bootstrap interval of the difference to the base "
+           "model, drawn around the strategy's mean. A bar that crosses the dashed base line is "
+           "within noise.")
+
+
+def _cell(interval) -> str:
+    if interval is None:
+        return "-"
+    return f"{interval.mean:+.4f} [{interval.low:+.4f}, {interval.high:+.4f}] {interval.verdict()}"
+
+
+table = pd.DataFrame([{"metric": METRIC_LABELS[c.metric], "model": c.label, "mean": c.mean,
+                       "sd over seeds": c.sd, f"vs base [{level} CI]": _cell(c.vs_base),
+                       f"vs {result.reference} [{level} CI]": _cell(c.vs_reference)}
+                      for c in comparisons])
+st.dataframe(table, hide_index=True,
+             column_config={"mean": st.column_config.NumberColumn(format="%.4f"),
+                            "sd over seeds": st.column_config.NumberColumn(format="%.4f")})
+noise = [f"{c.label} ({METRIC_LABELS[c.metric]})" for c in comparisons
+         if c.vs_base is not None and c.vs_base.within_noise]
+if noise:
+    st.warning("Within noise against the base model (the interval contains 0): " + ", ".join(noise))
+if len(settings.seeds) == 1:
+    st.caption("One seed: the intervals cover which queries were held out, not training noise; "
+               "run more seeds before trusting a small difference.")
+with st.expander("Full report"):
+    st.code("\n".join(result.lines()), language=None)
+st.download_button("Probe result (JSON)", json.dumps(result.as_dict(), indent=2, default=str),
+                   "probe.json", mime="application/json")

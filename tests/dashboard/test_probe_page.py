@@ -1,0 +1,89 @@
+"""The Probe page: renders without starting anything or loading torch, rejects bad settings with
+a message, and runs a real (tiny) probe in the background whose finished result a new session
+sees at once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from apptest_helpers import APP, REPO, assert_clean, open_app, page, pool_file
+
+
+@pytest.fixture
+def tiny_pool(tmp_path):
+    return pool_file(tmp_path / "pool.parquet", num_queries=12, pool_size=8)
+
+
+def test_the_page_renders_without_starting_a_probe(monkeypatch, tiny_pool):
+    at = page(open_app(monkeypatch, tiny_pool), "probe")
+    assert_clean(at)
+    assert at.multiselect(key="probe_names").value == ["top_k", "range", "margin", "topk_percpos"]
+    assert [b.label for b in at.button] == ["Start"]
+    assert "4 strategies x 1 seeds" in at.info[0].value
+    assert not at.dataframe  # nothing ran, nothing to show
+
+
+def test_the_probe_page_imports_no_model_library(tmp_path):
+    data = pool_file(tmp_path / "pool.parquet", num_queries=12, pool_size=8)
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(APP)!r}, default_timeout=60).run()\n"
+        "at = at.switch_page('views/probe.py').run()\n"
+        "assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]\n"
+        "assert at.button, 'the probe page showed no Start button'\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers')\n"
+        "             if m in sys.modules))\n")
+    env = {**os.environ, "NEGLENS_DATA": str(data), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_bad_seeds_show_a_message_and_no_start_button(monkeypatch, tiny_pool):
+    at = page(open_app(monkeypatch, tiny_pool), "probe")
+    at.toggle(key="probe_quick").set_value(False).run()
+    at.text_input(key="probe_seeds").set_value("0,0").run()
+    assert not at.exception
+    assert "seeds must be distinct" in at.error[0].value
+    assert not at.button
+    at.text_input(key="probe_seeds").set_value("zero").run()
+    assert "Settings:" in at.error[0].value
+
+
+def test_no_strategy_asks_for_one(monkeypatch, tiny_pool):
+    at = page(open_app(monkeypatch, tiny_pool), "probe")
+    at.multiselect(key="probe_names").set_value([]).run()
+    assert_clean(at)
+    assert "at least one strategy" in at.info[0].value
+
+
+@pytest.mark.slow
+def test_a_background_probe_finishes_and_a_new_session_sees_its_result(monkeypatch, tiny_pool,
+                                                                       tmp_path):
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
+    at = page(open_app(monkeypatch, tiny_pool, timeout=60), "probe")
+    at.multiselect(key="probe_names").set_value(["top_k", "random"]).run()
+    at.button[0].click().run()
+    assert_clean(at)
+    deadline = time.time() + 300
+    while not at.dataframe and time.time() < deadline:
+        time.sleep(2)
+        at.run()
+        assert_clean(at)
+    table = at.dataframe[0].value
+    assert set(table["model"]) == {"base", "top_k", "random"}
+    assert len(table) == 9  # three models x three metrics
+    assert table.filter(like="vs base").iloc[:, 0].str.contains("within noise|better|worse").sum() == 6
+    assert "Probe finished" in at.success[0].value
+
+    again = page(open_app(monkeypatch, tiny_pool, timeout=60), "probe")
+    again.multiselect(key="probe_names").set_value(["top_k", "random"]).run()
+    assert again.dataframe, "the finished probe was not shown to a new session"
+    assert list(again.dataframe[0].value["mean"]) == list(table["mean"])
