@@ -23,35 +23,49 @@ from analysis.strategies import registry
 from dashboard import charts, session, state, ui
 
 view = session.view()
+
+
+def kept(key: str, default):
+    """Widget ``key``, seeded from its kept copy: Streamlit drops a widget's state while another
+    page is shown, and the chosen probe must still be found when the user comes back."""
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(f"{key}:kept", default)
+    return key
+
+
 st.title("Probe training")
 st.caption("Fine-tunes a fresh copy of the base model on each strategy's negatives and "
            "evaluates it and the untrained base on held-out queries (docs/probe.md).")
 
 # -- strategies: names from the registry, parameters from the URL state (Compare page) ---------
-if "probe_names" not in st.session_state:
-    st.session_state["probe_names"] = [name for name, _ in view.strategies][:4]
-names = st.multiselect("Strategies", list(registry()), key="probe_names",
+names = st.multiselect("Strategies", list(registry()),
+                       key=kept("probe_names", [name for name, _ in view.strategies][:4]),
                        help="Parameters are the ones set on the Compare page (kept in the URL).")
 params_of = dict(view.strategies)
 specs = [state.encode_strategy(name, params_of.get(name, {})) for name in names]
 if not specs:
     st.info("Choose at least one strategy to probe.")
     st.stop()
-reference = st.selectbox("Reference strategy", specs, key="probe_reference",
+if st.session_state.get("probe_reference:kept") not in specs:
+    st.session_state["probe_reference:kept"] = specs[0]
+reference = st.selectbox("Reference strategy", specs, key=kept("probe_reference", specs[0]),
                          help="Every other strategy is also compared with this one.")
 
 # -- training settings --------------------------------------------------------------------------
 quick_col, epochs_col, fraction_col, seeds_col = st.columns(4)
-is_quick = quick_col.toggle("Quick", value=True, key="probe_quick",
+is_quick = quick_col.toggle("Quick", key=kept("probe_quick", True),
                             help="Budget preset: 128 tokens, 1 seed, 1 epoch, batches of 16, "
                                  "3 negatives per query.")
-epochs = epochs_col.number_input("Epochs", min_value=1, max_value=20, value=1, step=1,
-                                 key="probe_epochs", disabled=is_quick)
+epochs = epochs_col.number_input("Epochs", min_value=1, max_value=20, step=1,
+                                 key=kept("probe_epochs", 1), disabled=is_quick)
 fraction = fraction_col.number_input("Held-out fraction", min_value=0.05, max_value=0.95,
-                                     value=0.3, step=0.05, key="probe_eval_fraction")
-seeds_text = seeds_col.text_input("Seeds", value="0,1,2", key="probe_seeds", disabled=is_quick,
+                                     step=0.05, key=kept("probe_eval_fraction", 0.3))
+seeds_text = seeds_col.text_input("Seeds", key=kept("probe_seeds", "0,1,2"), disabled=is_quick,
                                   help="Training seeds, comma-separated; each seeds the "
                                        "selection and the training.")
+for key in ("probe_names", "probe_reference", "probe_quick", "probe_epochs",
+            "probe_eval_fraction", "probe_seeds"):
+    st.session_state[f"{key}:kept"] = st.session_state[key]
 try:
     seeds = tuple(int(s) for s in seeds_text.split(",") if s.strip())
     settings = ProbeSettings(epochs=int(epochs), eval_fraction=float(fraction), seeds=seeds)
@@ -100,7 +114,7 @@ def _progress(job: ProbeJob) -> None:
     status = job.status()
     done = status["finished"]
     with st.status(f"Probe {status['state']}: {done}/{status['total_runs']} models, "
-                   f"{status['elapsed']:.0f} s", state="running" if busy else "complete",
+                   f"{status['elapsed']:.0f} s", state="running" if job.running else "complete",
                    expanded=True):
         st.progress(min(done / status["total_runs"], 1.0))
         runs = ["base"] + [label for label in specs for _ in settings.seeds]
@@ -174,13 +188,16 @@ table = pd.DataFrame([{"metric": METRIC_LABELS[c.metric], "model": c.label, "mea
                        "sd over seeds": c.sd, f"vs base [{level} CI]": _cell(c.vs_base),
                        f"vs {result.reference} [{level} CI]": _cell(c.vs_reference)}
                       for c in comparisons])
-st.dataframe(table, hide_index=True,
+st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3,
              column_config={"mean": st.column_config.NumberColumn(format="%.4f"),
                             "sd over seeds": st.column_config.NumberColumn(format="%.4f")})
-noise = [f"{c.label} ({METRIC_LABELS[c.metric]})" for c in comparisons
-         if c.vs_base is not None and c.vs_base.within_noise]
-if noise:
-    st.warning("Within noise against the base model (the interval contains 0): " + ", ".join(noise))
+noise = {label: [METRIC_LABELS[c.metric] for c in comparisons
+                 if c.label == label and c.vs_base is not None and c.vs_base.within_noise]
+         for label in specs}
+for label, metrics in noise.items():
+    if metrics:
+        st.warning(f"{label}: within noise against the base model on {', '.join(metrics)} "
+                   "(the interval contains 0; no difference the data can vouch for).")
 if len(settings.seeds) == 1:
     st.caption("One seed: the intervals cover which queries were held out, not training noise; "
                "run more seeds before trusting a small difference.")

@@ -72,6 +72,9 @@ def test_a_background_probe_finishes_and_a_new_session_sees_its_result(monkeypat
     at.multiselect(key="probe_names").set_value(["top_k", "random"]).run()
     at.button[0].click().run()
     assert_clean(at)
+    at = page(page(at, "data"), "probe")  # the run goes on while another page is shown
+    assert_clean(at)
+    assert at.status or at.dataframe, "the running probe was lost on a page switch"
     deadline = time.time() + 300
     while not at.dataframe and time.time() < deadline:
         time.sleep(2)
@@ -87,3 +90,11 @@ def test_a_background_probe_finishes_and_a_new_session_sees_its_result(monkeypat
     again.multiselect(key="probe_names").set_value(["top_k", "random"]).run()
     assert again.dataframe, "the finished probe was not shown to a new session"
     assert list(again.dataframe[0].value["mean"]) == list(table["mean"])
+
+
+def test_dropping_the_reference_strategy_picks_another(monkeypatch, tiny_pool):
+    at = page(open_app(monkeypatch, tiny_pool), "probe")
+    at.selectbox(key="probe_reference").set_value("range").run()
+    at.multiselect(key="probe_names").set_value(["top_k", "simans"]).run()
+    assert_clean(at)
+    assert at.selectbox(key="probe_reference").value in ("top_k", "simans")
