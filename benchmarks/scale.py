@@ -22,7 +22,8 @@ One run measures four parts, each in its own child process so its peak RSS
    ``signals.margin_signal``; then the process's peak RSS.
 2. ``pandas`` (the reference for 1): ``pd.read_parquet`` of the same file; the same statistics
    table, comparison metrics (from the same chosen rows) and margin signal written the plain
-   pandas way (``groupby``, ``transform``, ``merge``, ``value_counts``); its peak RSS.
+   pandas way (``groupby``, ``transform``, ``merge``, ``value_counts``); its peak RSS. It also
+   says which of our statistics and metrics it does not reproduce (``disagree``).
 3. ``loops``: the per-query reference implementations of benchmarks/strategies_benchmark.py, on
    the same pool: the SimANS release loop for ``simans``; the plain per-query loop for ``margin
    relative_margin=0.05`` (the sentence-transformers code port beside it); the same loop
@@ -123,8 +124,10 @@ def child_ours(path: Path, work: Path, *, repeats: int) -> dict:
     out = {"baseline_rss_mib": rss_mib()}
     out["load"], pool = timed(lambda: load(path), repeats)
     out["bytes_per_row"] = float(pool.pairs.memory_usage(deep=True).sum() / len(pool.pairs))
-    out["stats"], _ = timed(lambda: summary_table(pool), repeats)
+    out["stats"], table = timed(lambda: summary_table(pool), repeats)
     out["rss_after_load_stats_mib"] = rss_mib()
+    results = {"stats": table.loc[table["source"] == "pool"].set_index("metric")
+               [["positive", "negative", "difference"]].to_dict()}
     out["strategies"], selections = {}, {}
     for label, name, params in cases():
         strategy = create(name, **params)
@@ -136,8 +139,11 @@ def child_ours(path: Path, work: Path, *, repeats: int) -> dict:
     compared = {label: selections[label] for label in COMPARED}
     requested = {label: s.report.requested for label, s in compared.items()}
     (work / "requested.json").write_text(json.dumps(requested))
-    out["compare"], _ = timed(lambda: (compare.summary(pool, compared), compare.overlap(compared)),
-                              repeats)
+    out["compare"], (metrics, jaccard) = timed(
+        lambda: (compare.summary(pool, compared), compare.overlap(compared)), repeats)
+    results["metrics"] = metrics.set_index("selection").select_dtypes("number").to_dict()
+    results["jaccard"] = jaccard.to_numpy().tolist()
+    (work / "results.json").write_text(json.dumps(results))
     out["margin_signal"], _ = timed(lambda: signals.margin_signal(pool.pairs), repeats)
     out["peak_rss_mib"] = rss_mib()
     return out
@@ -217,14 +223,36 @@ def child_pandas(path: Path, work: Path, *, repeats: int) -> dict:
     out = {"baseline_rss_mib": rss_mib()}
     out["load"], df = timed(lambda: pd.read_parquet(path), repeats)
     out["bytes_per_row"] = float(df.memory_usage(deep=True).sum() / len(df))
-    out["stats"], _ = timed(lambda: pandas_stats(df), repeats)
+    out["stats"], stats = timed(lambda: pandas_stats(df), repeats)
     out["rss_after_load_stats_mib"] = rss_mib()
     requested = json.loads((work / "requested.json").read_text())
     chosen = {label: np.load(rows_file(work, label)) for label in COMPARED}
-    out["compare"], _ = timed(lambda: pandas_compare(df, chosen, requested), repeats)
+    out["compare"], (metrics, jaccard) = timed(lambda: pandas_compare(df, chosen, requested),
+                                               repeats)
     out["margin_signal"], _ = timed(lambda: pandas_margin(df), repeats)
     out["peak_rss_mib"] = rss_mib()
+    out["disagree"] = disagreements(json.loads((work / "results.json").read_text()),
+                                    stats["pool"], metrics.set_index("selection"), jaccard)
     return out
+
+
+def disagreements(ours: dict, stats: dict, metrics, jaccard) -> dict:
+    """Which of our results the pandas reference does not reproduce (relative 1e-6): statistics
+    as ``column:metric``, comparison metrics by column, and ``jaccard``."""
+    import numpy as np
+
+    close = lambda a, b: bool(np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float),
+                                          rtol=1e-6, atol=1e-9, equal_nan=True))  # noqa: E731
+    names = {"Count": "count", "Mean": "mean", "Std": "std", "Min": "min", "25%": "25%",
+             "50%": "50%", "75%": "75%", "Max": "max"}   # our Median is torch's lower median
+    wrong_stats = [f"{column}:{ours_name}" for column, values in ours["stats"].items()
+                   for ours_name, theirs in names.items()
+                   if not close(values[ours_name], stats[column][theirs])]
+    wrong_metrics = [column for column in metrics.columns if column in ours["metrics"]
+                     and not close([ours["metrics"][column][label] for label in metrics.index],
+                                   metrics[column].to_numpy())]
+    return {"statistics": wrong_stats,
+            "compare_metrics": wrong_metrics + ([] if close(ours["jaccard"], jaccard) else ["jaccard"])}
 
 
 # -- part 3: per-query references ---------------------------------------------------------------
@@ -355,7 +383,8 @@ def collect(ours: dict, pandas: dict, loops: dict, app: dict) -> dict:
                        cpu=ours["load"]["cpu"], reference_cpu=pandas["load"]["cpu"]),
         "statistics": figure(ours["stats"]["wall"], pandas["stats"]["wall"],
                              "pandas groupby + describe", cpu=ours["stats"]["cpu"],
-                             reference_cpu=pandas["stats"]["cpu"]),
+                             reference_cpu=pandas["stats"]["cpu"],
+                             disagree=pandas["disagree"]["statistics"]),
         "load_plus_statistics": figure(
             ours["load"]["wall"] + ours["stats"]["wall"],
             pandas["load"]["wall"] + pandas["stats"]["wall"], "pandas.read_parquet + groupby",
@@ -373,7 +402,8 @@ def collect(ours: dict, pandas: dict, loops: dict, app: dict) -> dict:
                                  "pandas.read_parquet frame", unit="bytes"),
         "compare_metrics": figure(ours["compare"]["wall"], pandas["compare"]["wall"],
                                   "pandas merge/groupby/value_counts", cpu=ours["compare"]["cpu"],
-                                  reference_cpu=pandas["compare"]["cpu"], strategies=list(COMPARED)),
+                                  reference_cpu=pandas["compare"]["cpu"], strategies=list(COMPARED),
+                                  disagree=pandas["disagree"]["compare_metrics"]),
         "margin_signal": figure(ours["margin_signal"]["wall"], pandas["margin_signal"]["wall"],
                                 "pandas groupby.transform", cpu=ours["margin_signal"]["cpu"],
                                 reference_cpu=pandas["margin_signal"]["cpu"]),
@@ -429,6 +459,8 @@ def report(result: dict) -> None:
           f" {'ratio':>6}  reference [unit]")
     for name, f in result["figures"].items():
         same = {True: " (same negatives)", False: " (DIFFERENT negatives)"}.get(f.get("identical"), "")
+        if "disagree" in f:
+            same = f" (values differ: {', '.join(f['disagree'])})" if f["disagree"] else " (same values)"
         cpu = (f"{f['cpu']:>8.3f} {f['reference_cpu']:>8.3f} {f['cpu'] / f['reference_cpu']:>6.2f}"
                if f.get("reference_cpu") else f"{'':>8} {'':>8} {'':>6}")
         print(f"{name:<50} {f['value']:>9.3f} {f['reference']:>9.3f} {f['ratio']:>6.2f} {cpu}  "
