@@ -158,8 +158,8 @@ def _categorical(values: pd.Series, categories: pd.Series, column: str) -> pd.Ca
         # not the rows; ~20x faster on a million rows than turning every row into a string.
         labels = np.asarray(values.cat.categories.astype(str), dtype=object)
         codes = values.cat.codes.to_numpy()
-        if not np.array_equal(labels, target.to_numpy()):   # a pool file's are in table order
-            codes = np.append(target.get_indexer(labels), -1)[codes]
+        if not np.array_equal(labels, target.to_numpy()):   # build_pool's pools are in order
+            codes = np.append(_positions(labels, target.to_numpy()), -1)[codes]
         cat = pd.Categorical.from_codes(codes, categories=target)
     else:
         cat = pd.Categorical(values.astype(str), categories=target)
@@ -169,6 +169,16 @@ def _categorical(values: pd.Series, categories: pd.Series, column: str) -> pd.Ca
         raise DataError(f"pairs refer to unknown {column} {first!r} ({int(unknown.sum())} rows)",
                         field=column)
     return cat
+
+
+def _positions(labels: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Position of each string of ``labels`` in ``target`` (unique), -1 when absent: Arrow's
+    hash lookup, ~3x faster than ``Index.get_indexer`` on a few hundred thousand strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    found = pc.index_in(pa.array(labels, pa.string()), value_set=pa.array(target, pa.string()))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _string_categorical(values: pd.Series) -> pd.Categorical:
