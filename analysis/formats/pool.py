@@ -171,8 +171,11 @@ def _first_texts(frame: pd.DataFrame, texts: pd.Series, id_col: str, text_col: s
         raise DataError(f"{id_col} {ids.iloc[row]!r} has two different texts",
                         file=str(path), line=row + 1, field=text_col)
     rows = np.sort(first[first < len(id_codes)])
-    return pd.DataFrame({id_col: np.asarray(ids.cat.categories.astype(str), dtype=object)[id_codes[rows]],
-                         "text": texts.iloc[rows].astype(str).to_numpy()})
+    # Straight from the dictionaries (code -1 = no text, left NaN for NegativeSet to reject):
+    # no per-row Python strings.
+    return pd.DataFrame({id_col: ids.cat.categories[id_codes[rows]],
+                         "text": texts.cat.categories.take(text_codes[rows], allow_fill=True,
+                                                           fill_value=np.nan)})
 
 
 def detect(path: Path) -> bool:
