@@ -183,6 +183,7 @@ def pandas_compare(df, chosen: dict, requested: dict):
     import numpy as np
     import pandas as pd
 
+    df = df.assign(score=df["score"].astype("float64"))   # compare.summary works in float64
     s_pos = pandas_positive(df)
     negatives = df["label"] == 0
     base = df.assign(s_pos=s_pos, gap=s_pos - df["score"],
