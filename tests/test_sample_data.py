@@ -95,7 +95,16 @@ def test_info_counts_each_mined_file(name, fmt, pos_key, neg_keys, capsys):
 
 @pytest.mark.slow
 def test_mined_files_are_what_neglens_writes(tmp_path):
-    """make_mined.sh, run again, writes the shipped files byte for byte."""
+    """make_mined.sh, run again, writes the shipped files: the same queries and positives, and
+    the same negatives up to near-ties.
+
+    Byte equality holds on the embeddings the files were made from (the same seed and settings
+    give the same bytes: tests/test_apply.py); encoded afresh on another machine, float noise in
+    the last bits can swap two candidates whose scores tie to ~1e-7, so negatives may differ by
+    a handful and scores by ~1e-6.
+    """
+    from analysis.formats import load
+
     work = tmp_path / "repo"
     (work / "sample_data").mkdir(parents=True)
     for item in ("corpus.jsonl", "queries.jsonl", "qrels", "make_mined.sh"):
@@ -111,5 +120,19 @@ def test_mined_files_are_what_neglens_writes(tmp_path):
     subprocess.run(["bash", str(work / "sample_data" / "make_mined.sh")], env=env, check=True,
                    capture_output=True)
     for shipped in sorted((SAMPLE_DATA / "mined").iterdir()):
-        again = work / "sample_data" / "mined" / shipped.name
-        assert again.read_bytes() == shipped.read_bytes(), f"{shipped.name} differs when regenerated"
+        want, got = load(shipped), load(work / "sample_data" / "mined" / shipped.name)
+
+        def pairs(nset, label):
+            rows = nset.pairs[nset.pairs["label"] == label]
+            qtext, dtext = nset.query_text(), nset.doc_text()
+            return {(qtext[q], dtext[d]): s for q, d, s in
+                    zip(rows["qid"].astype(str), rows["did"].astype(str), rows["score"])}
+
+        assert set(got.queries["text"]) == set(want.queries["text"]), shipped.name
+        assert pairs(got, 1).keys() == pairs(want, 1).keys(), shipped.name
+        a, b = pairs(want, 0), pairs(got, 0)
+        common = a.keys() & b.keys()
+        assert len(common) >= 0.98 * len(a) and len(b) == len(a), \
+            f"{shipped.name}: {len(a) - len(common)} of {len(a)} negatives differ when regenerated"
+        drift = max((abs(a[k] - b[k]) for k in common if a[k] == a[k]), default=0.0)
+        assert drift < 1e-4, f"{shipped.name}: scores moved by {drift:.2e}"
