@@ -143,7 +143,7 @@ def _mean_entropy(queries: np.ndarray, labels: np.ndarray) -> float:
     pair, counts = np.unique(queries.astype(np.int64) * (label_codes.max() + 2) + label_codes,
                              return_counts=True)
     owner = pair // (label_codes.max() + 2)
-    totals = np.bincount(owner)[owner]
+    totals = np.bincount(owner, weights=counts)[owner]  # negatives per query, not clusters
     p = counts / totals
     entropy = np.bincount(owner, weights=-p * np.log2(p))
     return float(entropy[np.unique(owner)].mean())

@@ -98,6 +98,14 @@ def test_cluster_entropy_is_the_mean_per_query_entropy():
     assert table["cluster_entropy"].iloc[0] == pytest.approx(2.0)  # 4 distinct clusters each
 
 
+def test_cluster_entropy_weighs_clusters_by_their_negatives():
+    from analysis.compare import _mean_entropy
+
+    # query 0: clusters [1, 1, 2] -> H(2/3, 1/3) = 0.9183 bits; query 1: [5] -> 0 bits
+    entropy = _mean_entropy(np.array([0, 0, 0, 1]), np.array([1, 1, 2, 5]))
+    assert entropy == pytest.approx((0.918296 + 0.0) / 2, abs=1e-6)
+
+
 def test_bad_input_is_a_located_error(pool, selections):
     with pytest.raises(DataError, match="no selection"):
         summary(pool, {})

@@ -62,11 +62,10 @@ def test_references_are_the_issue_s_and_choose_the_same_negatives(run):
     assert figures["strategy: margin relative_margin=0.05"]["identical"] is True
     assert figures["strategy: margin relative_margin=0.05 (vs code port)"]["identical"] is True
     assert figures["compare_page_rerun_worst"]["rows"] == run[0]["pool"]["rows"]
-    # The pandas reference reproduces our statistics table and comparison metrics; the one
-    # known exception is analysis.compare's cluster entropy, which divides each cluster's count
-    # by the number of distinct clusters instead of the number of negatives (reported, not ours).
+    # The pandas reference reproduces our statistics table and comparison metrics (it caught
+    # a cluster-entropy bug once).
     assert figures["statistics"]["disagree"] == []
-    assert set(figures["compare_metrics"]["disagree"]) <= {"cluster_entropy"}
+    assert figures["compare_metrics"]["disagree"] == []
 
 
 def test_shape_targets_machine_and_load_are_recorded(run):
