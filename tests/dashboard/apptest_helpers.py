@@ -49,3 +49,30 @@ def assert_clean(at: AppTest) -> None:
     """No exception element and no error box on the page."""
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
+
+
+HEAVY_MODULES = ("torch", "sentence_transformers", "transformers", "umap")
+
+
+def heavy_modules_after(data, tmp_path, *, switch_to: str | None = None,
+                        expect: str = "at.metric") -> list[str]:
+    """Open the app on ``data`` in a fresh interpreter (optionally switching to a page) and
+    return which model libraries it imported; ``expect`` must hold on the rendered page."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({str(APP)!r}, default_timeout=60).run()\n"
+        + (f"at = at.switch_page({switch_to!r}).run()\n" if switch_to else "")
+        + "assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]\n"
+        f"assert {expect}, 'the page showed nothing'\n"
+        f"print(sorted(m for m in {HEAVY_MODULES!r} if m in sys.modules))\n")
+    env = {**os.environ, "NEGLENS_DATA": str(data), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                         timeout=120, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return ast.literal_eval(out.stdout.strip().splitlines()[-1])

@@ -4,9 +4,6 @@ page keeps: URL state, clear errors, literal text, no heavy import on the first 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import uuid
 
 import numpy as np
@@ -17,7 +14,7 @@ from analysis.apply import reproduce
 from analysis.formats.pool import read_pool
 from analysis.review import ReviewStore
 from analysis.settings import loads
-from apptest_helpers import APP, HOSTILE, REPO, assert_clean, open_app, page, pool_file
+from apptest_helpers import HOSTILE, assert_clean, heavy_modules_after, open_app, page, pool_file
 
 STRATEGY_COUNT = 6  # dashboard.state.DEFAULT_STRATEGIES
 
@@ -200,19 +197,7 @@ def test_texts_with_html_and_script_tags_are_shown_literally(monkeypatch, tmp_pa
 
 def test_the_first_page_imports_no_model_library(tmp_path):
     data = pool_file(tmp_path / "pool.parquet")
-    script = (
-        "import sys\n"
-        "from streamlit.testing.v1 import AppTest\n"
-        f"at = AppTest.from_file({str(APP)!r}, default_timeout=60).run()\n"
-        "assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]\n"
-        "assert at.metric, 'the first page showed nothing'\n"
-        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'umap')\n"
-        "             if m in sys.modules))\n")
-    env = {**os.environ, "NEGLENS_DATA": str(data), "PYTHONPATH": str(REPO)}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert heavy_modules_after(data, tmp_path) == []
 
 
 def test_selections_do_not_depend_on_which_other_strategies_are_compared(monkeypatch, small_pool):

@@ -4,14 +4,11 @@ sees at once."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 
 import pytest
 
-from apptest_helpers import APP, REPO, assert_clean, open_app, page, pool_file
+from apptest_helpers import assert_clean, heavy_modules_after, open_app, page, pool_file
 
 
 @pytest.fixture
@@ -30,20 +27,7 @@ def test_the_page_renders_without_starting_a_probe(monkeypatch, tiny_pool):
 
 def test_the_probe_page_imports_no_model_library(tmp_path):
     data = pool_file(tmp_path / "pool.parquet", num_queries=12, pool_size=8)
-    script = (
-        "import sys\n"
-        "from streamlit.testing.v1 import AppTest\n"
-        f"at = AppTest.from_file({str(APP)!r}, default_timeout=60).run()\n"
-        "at = at.switch_page('views/probe.py').run()\n"
-        "assert not at.exception and not at.error, [e.value for e in [*at.exception, *at.error]]\n"
-        "assert at.button, 'the probe page showed no Start button'\n"
-        "print(sorted(m for m in ('torch', 'sentence_transformers', 'transformers')\n"
-        "             if m in sys.modules))\n")
-    env = {**os.environ, "NEGLENS_DATA": str(data), "PYTHONPATH": str(REPO)}
-    out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                         timeout=120, cwd=tmp_path)
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert heavy_modules_after(data, tmp_path, switch_to="views/probe.py", expect="at.button") == []
 
 
 def test_bad_seeds_show_a_message_and_no_start_button(monkeypatch, tiny_pool):
