@@ -68,6 +68,8 @@ def test_statistics_and_suspects_tables_hold_the_numbers(hostile_pool):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is absent: install Debian's "
                                                   "chromium (make chromium) to open the report")
 def test_report_renders_every_chart_offline_in_chromium(hostile_pool, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
     from playwright.sync_api import sync_playwright
 
     path = write_report(tmp_path / "report.html", build_report(hostile_pool, STRATEGIES, seed=1))
@@ -78,24 +80,31 @@ def test_report_renders_every_chart_offline_in_chromium(hostile_pool, tmp_path):
             requests.append(r.request.url)
         r.continue_()
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.route("**/*", route)
-            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            page.wait_for_function(
-                "document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= 4", timeout=30_000)
-            charts = page.locator(".plotly-graph-div").count()
-            drawn = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
-                                  ".filter(e => e.querySelector('svg.main-svg')).length")
-            bars = page.locator(".js-plotly-plot .bars .point").count()
-            cells = page.locator("td.text").all_inner_texts()
-            page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
-        finally:
-            browser.close()
+    def open_report():
+        # its own thread: a session-wide sync Playwright (the e2e browser fixture) may already
+        # hold an event loop in this worker's main thread, and the sync API refuses to nest
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            try:
+                page = browser.new_page(viewport={"width": 1200, "height": 900})
+                page.route("**/*", route)
+                page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+                page.on("pageerror", lambda e: errors.append(str(e)))
+                page.goto(path.as_uri())
+                page.wait_for_function(
+                    "document.querySelectorAll('.js-plotly-plot svg.main-svg').length >= 4", timeout=30_000)
+                charts = page.locator(".plotly-graph-div").count()
+                drawn = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot'))"
+                                      ".filter(e => e.querySelector('svg.main-svg')).length")
+                bars = page.locator(".js-plotly-plot .bars .point").count()
+                cells = page.locator("td.text").all_inner_texts()
+                page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
+            finally:
+                browser.close()
+        return charts, drawn, bars, cells
+
+    with ThreadPoolExecutor(max_workers=1) as pool_:
+        charts, drawn, bars, cells = pool_.submit(open_report).result(timeout=180)
     assert charts == 4 and drawn == 4
     assert bars > 0
     assert requests == [] and dialogs == [] and errors == []
