@@ -41,12 +41,12 @@ def register(subparsers) -> None:
     parser.add_argument("--negatives", type=int, dest="num_negatives",
                         help="negatives per training query for every strategy that does not set "
                              "num_negatives itself (default 3)")
-    parser.add_argument("--batch-size", type=int, help="training batch size (default 32; --quick: 16)")
+    parser.add_argument("--batch-size", type=int, help="training batch size (default 16; memory grows with it)")
     parser.add_argument("--learning-rate", type=float, help="AdamW learning rate (default 5e-5)")
     parser.add_argument("--max-seq-length", type=int,
                         help="token limit for training and evaluation (default: the model's; --quick: 128)")
     parser.add_argument("--quick", action="store_true",
-                        help="the budget preset: 128 tokens, one seed, one epoch, batches of 16")
+                        help="the budget preset: 128 tokens, one seed, one epoch")
     parser.add_argument("--train-positives", type=int, metavar="N",
                         help="train on the first N positives of each query; the others count only "
                              "in evaluation (e.g. Cranfield: 1)")
@@ -89,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
     progress = LineProgress(disable=args.quiet)
     data = load_probe_data(args.pool, format=args.format, train_positives=args.train_positives,
                            eval_qrels=args.eval_qrels, decisions=() if args.no_review else None,
-                           model=settings.model, top_n=args.top_n, cache_dir=args.cache_dir,
+                           settings=settings, top_n=args.top_n, cache_dir=args.cache_dir,
                            progress=lambda done, total, stage: progress("pool", done, total, stage))
     result = run_probe(data, args.strategy, settings=settings, reference=args.reference,
                        cache_dir=args.cache_dir, use_cache=not args.no_cache, progress=progress)
@@ -103,11 +103,13 @@ def run(args: argparse.Namespace) -> int:
 
 
 class LineProgress:
-    """``progress(strategy, step, total, stage)`` as plain lines on stderr: one when the
-    stage changes, and during training at most one every 10 seconds."""
+    """``progress(strategy, step, total, stage)`` as plain lines on stderr, each with the
+    seconds since the start: one when the stage changes, and during training at most one
+    every 10 seconds."""
 
     def __init__(self, *, disable: bool = False):
         self.disable, self.last, self.when = disable, None, 0.0
+        self.start = time.monotonic()
 
     def __call__(self, strategy: str, step: int, total: int, stage: str) -> None:
         if self.disable:
@@ -116,7 +118,7 @@ class LineProgress:
         changed = (strategy, stage) != self.last
         if changed or step == total or now - self.when >= 10:
             counts = f" {step:,}/{total:,}" if total > 1 else ""
-            print(f"[{strategy}] {stage}{counts}", file=sys.stderr, flush=True)
+            print(f"{now - self.start:6.0f} s  [{strategy}] {stage}{counts}", file=sys.stderr, flush=True)
             self.last, self.when = (strategy, stage), now
 
 

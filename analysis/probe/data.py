@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.model import DataError, NegativeSet, Skip
-from analysis.probe.config import digest
+from analysis.probe.config import ProbeSettings, digest
 
 Progress = Callable[[int, int, str], None]
 
@@ -117,12 +117,15 @@ def probe_data(pool: NegativeSet, *, corpus: pd.DataFrame | None = None,
 
 def load_probe_data(path: str | os.PathLike, *, format: str | None = None,
                     train_positives: int | None = None, eval_qrels: str | os.PathLike | None = None,
-                    decisions: Iterable[dict] | None = None, model=None, top_n: int = 100,
+                    decisions: Iterable[dict] | None = None, settings=None, top_n: int = 100,
                     cache_dir: str | os.PathLike | None = None,
                     progress: Progress | None = None) -> ProbeData:
-    """Load a pool file, or load any dataset and build its pool with the base ``model``
-    (the embedding cache makes a second build cheap); see the module rules. ``decisions``
-    None reads the review decisions stored beside the data (``analysis.review``)."""
+    """Load a pool file, or load any dataset and build its pool (see the module rules).
+
+    The pool is built with the probe's base model under its token limit (``settings``, a
+    :class:`~analysis.probe.config.ProbeSettings`; None: the defaults), so the pool and the base
+    model's evaluation share one encoding of the corpus through the embedding cache.
+    ``decisions`` None reads the review decisions stored beside the data (``analysis.review``)."""
     from analysis.formats import load
     from analysis.pool import build_pool
     from analysis.review import ReviewStore
@@ -144,7 +147,12 @@ def load_probe_data(path: str | os.PathLike, *, format: str | None = None,
         if train_positives is not None:
             train, note = keep_positives(nset, train_positives)
             notes.append(note)
-        pool = build_pool(train, model=model, top_n=top_n, cache_dir=cache_dir, progress=progress)
+        from analysis.probe.train import base_encoder, resolve_device
+
+        settings = settings or ProbeSettings()
+        encoder = base_encoder(settings, resolve_device(settings.device))
+        pool = build_pool(train, model=encoder, top_n=top_n, batch_size=settings.eval_batch_size,
+                          cache_dir=cache_dir, progress=progress)
         corpus = nset.docs[["did", "text"]]
     qrels = None
     if eval_qrels is not None:

@@ -30,7 +30,6 @@ import hashlib
 import os
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -43,7 +42,7 @@ from analysis.probe.config import ProbeSettings, StrategySpec, parse_strategy
 from analysis.probe.data import ProbeData
 from analysis.probe.results import BASE, RunCache, RunResult, versions
 from analysis.probe.split import Split, split_queries
-from analysis.probe.train import ProbeCancelled, fine_tune, load_model, resolve_device
+from analysis.probe.train import ProbeCancelled, base_encoder, fine_tune, resolve_device
 
 ProbeProgress = Callable[[str, int, int, str], None]
 
@@ -70,7 +69,7 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
     started = time.perf_counter()
     _check(stop)
     device = resolve_device(settings.device)
-    encoder = _base_encoder(settings, device)
+    encoder = base_encoder(settings, device)
     split = _split(data, settings, encoder, cache_dir, report)
     cache = RunCache(data.digest, cache_dir=cache_dir, enabled=use_cache)
     common = {"data": data.digest, "split": split.held_out, "model": encoder.identity,
@@ -164,21 +163,6 @@ def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=()) -> tuple
     rows_digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
     return rows, {"selection": selection.report.as_dict(), "notes": notes + left_out,
                   "queries": int(rows["anchor"].nunique()), "rows_sha256": rows_digest.hexdigest()}
-
-
-def _base_encoder(settings: ProbeSettings, device: str):
-    """The base model as an :class:`~analysis.encode.Encoder` whose cache identity names the
-    token limit when the probe changes it."""
-    from analysis.encode import DEFAULT_MODEL_NAME, Encoder, default_model_path, model_identity, resolve_model
-
-    path = resolve_model(settings.model)
-    model = load_model(replace(settings, max_seq_length=None), device)
-    identity = model_identity(path)
-    if settings.max_seq_length is not None and settings.max_seq_length != model.max_seq_length:
-        model.max_seq_length = settings.max_seq_length
-        identity += f"#max_seq_length={settings.max_seq_length}"
-    name = DEFAULT_MODEL_NAME if path == default_model_path() else path
-    return Encoder(model=model, name=name, identity=identity)
 
 
 def _split(data: ProbeData, settings: ProbeSettings, encoder, cache_dir, report) -> Split:

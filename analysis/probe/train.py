@@ -10,9 +10,11 @@ Recipe (sentence-transformers' own, so a result carries over to a real training 
 - AdamW at ``learning_rate`` with linear warm-up over ``warmup_ratio`` of the steps, then
   linear decay; ``epochs`` passes, or exactly ``max_steps`` steps when that is set;
 - determinism: ``transformers.set_seed(seed)`` seeds ``random``, numpy and torch (CUDA too),
-  and the trainer's ``seed`` / ``data_seed`` fix dropout and the batch order; on CUDA
-  ``full_determinism`` also makes the kernels deterministic. The same seed and data give the
-  same weights on the same machine.
+  and the trainer's ``seed`` / ``data_seed`` fix dropout and the batch order. On the CPU the
+  same seed and data give the same weights (tested). On CUDA some kernels accumulate in
+  nondeterministic order, so repeated runs can differ in the last digits; the probe does not
+  switch on torch's global deterministic mode, which would also constrain every other
+  computation in the process (the dashboard's).
 
 The trainer's own progress bars and printed logs are replaced by a callback that reports
 ``progress(step, total_steps)`` and stops at the next step once ``cancel()`` returns True.
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -78,6 +80,22 @@ def load_model(settings: ProbeSettings, device: str):
     return model
 
 
+def base_encoder(settings: ProbeSettings, device: str):
+    """The base model as an :class:`~analysis.encode.Encoder` under the probe's token limit;
+    its cache identity names the limit when it is not the model's own, so embeddings made
+    under another limit are never mixed in."""
+    from analysis.encode import DEFAULT_MODEL_NAME, Encoder, default_model_path, model_identity, resolve_model
+
+    path = resolve_model(settings.model)
+    model = load_model(replace(settings, max_seq_length=None), device)
+    identity = model_identity(path)
+    if settings.max_seq_length is not None and settings.max_seq_length != model.max_seq_length:
+        model.max_seq_length = settings.max_seq_length
+        identity += f"#max_seq_length={settings.max_seq_length}"
+    name = DEFAULT_MODEL_NAME if path == default_model_path() else path
+    return Encoder(model=model, name=name, identity=identity)
+
+
 def fine_tune(rows: pd.DataFrame, *, settings: ProbeSettings, seed: int, device: str,
               progress: Callable[[int, int], None] | None = None,
               cancel: Callable[[], bool] | None = None):
@@ -102,7 +120,7 @@ def fine_tune(rows: pd.DataFrame, *, settings: ProbeSettings, seed: int, device:
             output_dir=workdir, num_train_epochs=settings.epochs,
             max_steps=settings.max_steps or -1, per_device_train_batch_size=settings.batch_size,
             learning_rate=settings.learning_rate, warmup_steps=settings.warmup_ratio,
-            seed=seed, data_seed=seed, full_determinism=device.startswith("cuda"),
+            seed=seed, data_seed=seed,
             batch_sampler=BatchSamplers.NO_DUPLICATES, use_cpu=device == "cpu",
             save_strategy="no", eval_strategy="no", logging_strategy="steps", logging_steps=1,
             report_to="none", disable_tqdm=True, dataloader_num_workers=0)
