@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,8 +15,9 @@ import pytest
 
 from analysis.cli import main
 from analysis.model import DataError, NegativeSet
-from analysis.probe import (ProbeJob, ProbeSettings, keep_positives, load_probe_data,
-                            parse_strategy, probe_data, quick, read_qrels, run_probe, split_queries)
+from analysis.probe import (ProbeJob, ProbeSettings, find_finished, keep_positives,
+                            load_probe_data, parse_strategy, probe_data, quick, read_qrels,
+                            run_probe, split_queries)
 from analysis.probe.evaluate import query_metrics
 from analysis.probe.runner import training_rows
 from analysis.probe.train import fine_tune, load_model
@@ -51,9 +56,10 @@ TOPICS = {
     ],
 }
 
-TINY = ProbeSettings(seeds=(0,), max_steps=1, batch_size=4, max_seq_length=32, num_negatives=2,
-                     eval_fraction=0.34, clusters=0, eval_batch_size=16, resamples=200,
-                     learning_rate=1e-4, warmup_ratio=0.0)
+TINY_OPTIONS = {"seeds": (0,), "max_steps": 1, "batch_size": 4, "max_seq_length": 32,
+                "num_negatives": 2, "eval_fraction": 0.34, "clusters": 0, "eval_batch_size": 16,
+                "resamples": 200, "learning_rate": 1e-4, "warmup_ratio": 0.0}
+TINY = ProbeSettings(**TINY_OPTIONS)
 
 
 def tiny_set() -> NegativeSet:
@@ -130,6 +136,44 @@ def test_same_seed_gives_the_same_metrics_and_cache_returns_them(first_probe, ti
     assert all(run.cached for run in cached.runs) and cached.base.cached
     assert cached.reference == "top_k"
     assert {r.label: r.metrics for r in cached.runs} == {r.label: r.metrics for r in result.runs}
+
+
+def test_a_finished_probe_is_found_again_without_torch(first_probe, tiny_pool, probe_cache):
+    result, _ = first_probe
+    data = probe_data(tiny_pool)
+    found = find_finished(data, ["random", "top_k"], settings=TINY, cache_dir=probe_cache)
+    assert found is not None and all(run.cached for run in found.runs)
+    assert found.split == result.split and found.reference == "random"
+    assert [c.as_dict() for c in found.comparisons] == [c.as_dict() for c in result.comparisons]
+    # another request (other strategies, one more seed, another setting) is not that probe
+    assert find_finished(data, ["top_k"], settings=TINY, cache_dir=probe_cache) is None
+    assert find_finished(data, ["random", "top_k"], settings=TINY, reference="top_k",
+                         cache_dir=probe_cache) is None
+    assert find_finished(data, ["random", "top_k"], settings=replace(TINY, seeds=(0, 1)),
+                         cache_dir=probe_cache) is None
+    assert find_finished(data, ["random", "top_k"], settings=replace(TINY, learning_rate=3e-4),
+                         cache_dir=probe_cache) is None
+    # a lost run record means there is no finished result to show (never a partial one)
+    copy = probe_cache.parent / "probe-cache-copy"
+    shutil.copytree(probe_cache, copy)
+    records = [f for f in (copy / "probe").rglob("*.json") if not f.name.startswith("probe-")]
+    records[0].unlink()
+    assert find_finished(data, ["random", "top_k"], settings=TINY, cache_dir=copy) is None
+    # and the read needs neither torch nor the model: checked in a fresh interpreter
+    from analysis.formats.pool import write_pool
+
+    write_pool(tiny_pool, probe_cache.parent / "tiny-pool.parquet")
+    script = "\n".join([
+        "import sys",
+        "from analysis.formats import load",
+        "from analysis.probe import ProbeSettings, find_finished, probe_data",
+        f"settings = ProbeSettings(**{TINY_OPTIONS!r})",
+        f"data = probe_data(load({str(probe_cache.parent / 'tiny-pool.parquet')!r}))",
+        f"found = find_finished(data, ['random', 'top_k'], settings=settings, cache_dir={str(probe_cache)!r})",
+        "print(found is not None, 'torch' in sys.modules)"])
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.stdout.split() == ["True", "False"], out.stderr
 
 
 def test_training_changes_the_weights(tiny_pool):

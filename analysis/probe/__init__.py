@@ -18,11 +18,11 @@ from analysis.probe.config import METRICS, ProbeSettings, StrategySpec, parse_st
 from analysis.probe.data import ProbeData, keep_positives, load_probe_data, probe_data, read_qrels
 from analysis.probe.job import ProbeJob
 from analysis.probe.results import RunResult
-from analysis.probe.runner import run_probe
+from analysis.probe.runner import find_finished, run_probe
 from analysis.probe.split import Split, split_queries
 from analysis.probe.train import ProbeCancelled
 
 __all__ = ["METRICS", "Comparison", "ProbeCancelled", "ProbeData", "ProbeJob", "ProbeResult",
-           "ProbeSettings", "RunResult", "Split", "StrategySpec", "keep_positives",
+           "ProbeSettings", "RunResult", "Split", "StrategySpec", "find_finished", "keep_positives",
            "load_probe_data", "parse_strategy", "probe_data", "quick", "read_qrels", "run_probe",
            "split_queries"]

@@ -8,6 +8,12 @@ data digest (pool, corpus, judgements, review decisions), the split, the base mo
 identity (its files), the training settings, the strategy with its parameters, the seed, the
 device type and the versions of torch, transformers and sentence-transformers. Files are
 written to a temporary name and moved into place, so a reader never sees half a file.
+
+A finished probe also leaves an index record, ``probe-<request key>.json``: which run records
+make up the result of one request (data, strategies, reference, settings, base model,
+libraries), with the split, the device and the time taken. :func:`~analysis.probe.runner.find_finished`
+reads it back without loading torch, so the dashboard shows a finished probe again after a
+restart without a click.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from analysis.embedding_cache import default_cache_dir
 from analysis.probe.config import METRICS, digest
 
 FORMAT = "neglens-probe-run"
+INDEX_FORMAT = "neglens-probe-index"
 VERSION = 1
 BASE = "base"
 
@@ -69,13 +76,12 @@ class RunResult:
 
 
 def versions() -> dict:
-    """Versions of the libraries whose changes change trained weights."""
-    import sentence_transformers
-    import torch
-    import transformers
+    """Versions of the libraries whose changes change trained weights (read from the installed
+    packages' metadata, so nothing is imported)."""
+    from importlib.metadata import version
 
-    return {"torch": torch.__version__, "transformers": transformers.__version__,
-            "sentence_transformers": sentence_transformers.__version__}
+    return {"torch": version("torch"), "transformers": version("transformers"),
+            "sentence_transformers": version("sentence-transformers")}
 
 
 class RunCache:
@@ -102,14 +108,31 @@ class RunCache:
             return None                                   # unreadable: recompute and replace
 
     def put(self, key: str, run: RunResult) -> None:
+        self._write(f"{key}.json", run.as_dict())
+
+    def get_index(self, key: str) -> dict | None:
+        """The index record of a finished probe (module docstring), or None."""
+        file = self.path / f"probe-{key}.json"
+        if not self.enabled or not file.is_file():
+            return None
+        try:
+            blob = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return blob if isinstance(blob, dict) and blob.get("format") == INDEX_FORMAT else None
+
+    def put_index(self, key: str, record: dict) -> None:
+        self._write(f"probe-{key}.json", {"format": INDEX_FORMAT, **record})
+
+    def _write(self, name: str, blob: dict) -> None:
         if not self.enabled:
             return
         self.path.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{key}.", suffix=".tmp")
+        fd, tmp = tempfile.mkstemp(dir=self.path, prefix=f".{name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(run.as_dict(), handle)
-            os.replace(tmp, self.path / f"{key}.json")
+                json.dump(blob, handle)
+            os.replace(tmp, self.path / name)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise

@@ -15,7 +15,9 @@ The order of work, and what is shared:
    (``analysis.training_data``; queries with fewer negatives than asked are left out and
    counted); a fresh base model is fine-tuned (``analysis.probe.train``) and evaluated.
 5. Every evaluated model is a :class:`~analysis.probe.results.RunResult`, cached on disk: a
-   rerun, or a run with one more strategy, only trains what is new.
+   rerun, or a run with one more strategy, only trains what is new. The finished probe is
+   indexed under its request (:func:`request_key`), and :func:`find_finished` returns it again
+   without loading torch or the model.
 
 ``progress(strategy, step, total_steps, stage)`` is called throughout: ``strategy`` is the
 label (``"base"`` for the untrained model); ``stage`` is one of ``encode``, ``split``,
@@ -55,15 +57,7 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
     """Probe ``strategies`` on ``data`` (module docstring); ``reference`` names the strategy
     the others are compared with (default: the first)."""
     settings = settings or ProbeSettings()
-    specs = [s if isinstance(s, StrategySpec) else parse_strategy(s, num_negatives=settings.num_negatives)
-             for s in strategies]
-    if not specs:
-        raise DataError("name at least one strategy to probe", field="strategy")
-    labels = [s.label for s in specs]
-    if len(set(labels)) != len(labels) or BASE in labels:
-        raise DataError(f"strategy labels must be distinct and not {BASE!r}, got {labels}",
-                        field="strategy")
-    reference = resolve_reference(reference, specs)
+    specs, reference = _specs(strategies, settings, reference)
     report = progress or (lambda *args: None)
     stop = cancel or (lambda: False)
     started = time.perf_counter()
@@ -87,9 +81,9 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
                           batch_size=settings.eval_batch_size, corpus_embeddings=embeddings)
         return {name: array.tolist() for name, array in values.items()}
 
-    key = RunCache.key({**common, "run": BASE, "max_seq_length": settings.max_seq_length,
-                        "eval_batch_size": settings.eval_batch_size})
-    base = cache.get(key)
+    base_key = RunCache.key({**common, "run": BASE, "max_seq_length": settings.max_seq_length,
+                             "eval_batch_size": settings.eval_batch_size})
+    base = cache.get(base_key)
     if base is None:
         begun = time.perf_counter()
         corpus_emb = encoder.embed(data.corpus["text"], role="document", cache_dir=cache_dir,
@@ -99,12 +93,12 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
         base = RunResult(BASE, None, None, list(split.held_out),
                          evaluate_model(encoder.model, BASE, None, corpus_emb),
                          seconds=time.perf_counter() - begun)
-        cache.put(key, base)
+        cache.put(base_key, base)
     report(BASE, 1, 1, "cached" if base.cached else "done")
     train_ids = set(split.train)
     train_pool = data.pool.with_pairs(
         data.pool.pairs[data.pool.pairs["qid"].astype(str).isin(train_ids).to_numpy()])
-    runs = []
+    runs, run_keys = [], []
     for spec in specs:
         for seed in settings.seeds:
             _check(stop)
@@ -129,9 +123,65 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
                 run.label = spec.label
             report(spec.label, 1, 1, _stage("cached" if run.cached else "done", seed))
             runs.append(run)
+            run_keys.append(key)
+    result = ProbeResult(settings=settings, specs=specs, reference=reference, split=split,
+                         base=base, runs=runs, data=data.summary(), device=device,
+                         seconds=time.perf_counter() - started)
+    cache.put_index(request_key(data, specs, settings, reference), {
+        "train": list(split.train), "held_out": list(split.held_out), "strata": split.strata,
+        "excluded": split.excluded, "base": base_key, "runs": run_keys, "device": device,
+        "seconds": result.seconds})
+    return result
+
+
+def find_finished(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
+                  settings: ProbeSettings | None = None, reference: str | None = None,
+                  cache_dir: str | os.PathLike | None = None) -> ProbeResult | None:
+    """The result of an earlier :func:`run_probe` with the same request, read from the run
+    cache without loading torch or the model; None when there is none (or a record is gone)."""
+    settings = settings or ProbeSettings()
+    specs, reference = _specs(strategies, settings, reference)
+    cache = RunCache(data.digest, cache_dir=cache_dir)
+    index = cache.get_index(request_key(data, specs, settings, reference))
+    if index is None:
+        return None
+    base = cache.get(index["base"])
+    runs = [cache.get(key) for key in index["runs"]]
+    if base is None or any(run is None for run in runs):
+        return None
+    labels = [spec.label for spec in specs for _ in settings.seeds]
+    for run, label in zip(runs, labels):
+        run.label = label
+    split = Split(train=tuple(index["train"]), held_out=tuple(index["held_out"]),
+                  strata=int(index["strata"]), excluded=int(index["excluded"]))
     return ProbeResult(settings=settings, specs=specs, reference=reference, split=split,
-                       base=base, runs=runs, data=data.summary(), device=device,
-                       seconds=time.perf_counter() - started)
+                       base=base, runs=runs, data=data.summary(), device=index["device"],
+                       seconds=float(index["seconds"]))
+
+
+def request_key(data: ProbeData, specs: list[StrategySpec], settings: ProbeSettings,
+                reference: str) -> str:
+    """What one probe request is indexed by: the data, the strategies in order, the reference,
+    every setting, the base model's identity (its files) and the libraries' versions. Cheap: no
+    model is loaded."""
+    from analysis.encode import model_identity, resolve_model
+
+    return RunCache.key({"data": data.digest, "strategies": [s.as_dict() for s in specs],
+                         "reference": reference, "settings": settings.as_dict(),
+                         "model": model_identity(resolve_model(settings.model)), **versions()})
+
+
+def _specs(strategies, settings: ProbeSettings, reference: str | None) -> tuple[list[StrategySpec], str]:
+    """Checked strategy specs (distinct labels, none called "base") and the reference label."""
+    specs = [s if isinstance(s, StrategySpec) else parse_strategy(s, num_negatives=settings.num_negatives)
+             for s in strategies]
+    if not specs:
+        raise DataError("name at least one strategy to probe", field="strategy")
+    labels = [s.label for s in specs]
+    if len(set(labels)) != len(labels) or BASE in labels:
+        raise DataError(f"strategy labels must be distinct and not {BASE!r}, got {labels}",
+                        field="strategy")
+    return specs, resolve_reference(reference, specs)
 
 
 def resolve_reference(reference: str | None, specs: list[StrategySpec]) -> str:

@@ -6,18 +6,23 @@ the training settings, starts a :class:`~analysis.probe.ProbeJob` in the backgro
 its progress and result. Jobs live in a ``st.cache_resource`` registry keyed by the probe
 data's sha256, the settings and the strategies, so a run survives page switches and reruns and
 a finished result is shown at once; finished models are also cached on disk by the library, so
-starting again trains only what is missing. torch loads in the job's thread, never on render.
+starting again trains only what is missing, and a probe finished before a restart is read
+back from there. torch loads in the job's thread, never on
+render. Extra evaluation-only judgements (a qrels TSV, e.g. sample_data's planted positives)
+are read like the CLI's ``--eval-qrels``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from analysis.probe import ProbeJob, ProbeSettings, probe_data, quick
+from analysis.probe import ProbeJob, ProbeSettings, find_finished, probe_data, quick, read_qrels
 from analysis.probe.config import METRIC_LABELS, METRICS
 from analysis.strategies import registry
 from dashboard import charts, session, state, ui
@@ -75,10 +80,32 @@ except ValueError as exc:
     st.stop()
 
 
+extra_qrels = st.text_input(
+    "Extra judgements for evaluation only (optional)", key=kept("probe_eval_qrels", ""),
+    placeholder="e.g. ground_truth/unlabelled_positives.tsv",
+    help="A TSV of 'qid did [score]' lines, relative to the data folder or absolute: these pairs "
+         "count as relevant when the models are evaluated and are never trained on.")
+st.session_state["probe_eval_qrels:kept"] = extra_qrels
+
+
+def _qrels_path(text: str) -> Path | None:
+    if not text.strip():
+        return None
+    path = Path(text.strip()).expanduser()
+    data = Path(view.data)
+    return path if path.is_absolute() else (data if data.is_dir() else data.parent) / path
+
+
 @st.cache_resource(max_entries=2, show_spinner="Preparing the probe data ...")
-def _data(pool_key: str, decisions: str):
-    return probe_data(session.pool(), corpus=session.dataset().docs[["did", "text"]],
-                      decisions=json.loads(decisions))
+def _data(pool_key: str, decisions: str, qrels_path: str, qrels_sha: str):
+    pool, corpus = session.pool(), session.dataset().docs[["did", "text"]]
+    qrels, skipped, notes = None, [], []
+    if qrels_path:
+        qrels, skipped = read_qrels(qrels_path, queries=pool.queries["qid"].astype(str),
+                                    docs=pd.concat([pool.docs["did"], corpus["did"]]).astype(str))
+        notes.append(f"{len(qrels):,} extra judgements for evaluation only from {qrels_path}")
+    return probe_data(pool, corpus=corpus, eval_qrels=qrels, decisions=json.loads(decisions),
+                      notes=notes, skipped=skipped)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -90,7 +117,9 @@ def _jobs(data_sha: str, settings_json: str, specs_json: str, reference: str) ->
 session.pool()  # built under a progress bar when missing
 decisions = json.dumps(session.reviews().all().to_dict("records"), sort_keys=True, default=str)
 with ui.reported("Cannot prepare the probe data"):
-    data = _data(session.pool_key(), decisions)
+    qrels_path = _qrels_path(extra_qrels)
+    qrels_sha = hashlib.sha256(qrels_path.read_bytes()).hexdigest() if qrels_path else ""
+    data = _data(session.pool_key(), decisions, str(qrels_path or ""), qrels_sha)
     slot = _jobs(data.digest, json.dumps(settings.as_dict(), sort_keys=True), json.dumps(specs),
                  reference)
 
@@ -102,10 +131,22 @@ if start_col.button("Start", type="primary", disabled=busy, icon=":material/play
     busy = True
 if busy and cancel_col.button("Cancel", icon=":material/stop:"):
     job.cancel()
+for note in data.notes:
+    st.caption(note)
+if data.skipped:
+    st.warning(f"{len(data.skipped):,} judgement lines name a query or document outside the data "
+               f"and are not used, e.g. {data.skipped[0].file} line {data.skipped[0].line}: "
+               f"{data.skipped[0].reason}.", icon=":material/warning:")
 if job is None:
-    st.info(f"{len(specs)} strategies x {len(settings.seeds)} seeds, plus the base model. Finished "
-            "models are cached on disk, so a rerun trains only what is new.")
-    st.stop()
+    # a probe finished earlier (in another session, or before a restart) is read back from
+    # the disk cache without loading torch
+    if slot.get("finished") is None:
+        with ui.reported("Cannot read the probe cache"):
+            slot["finished"] = find_finished(data, specs, settings=settings, reference=reference)
+    if slot["finished"] is None:
+        st.info(f"{len(specs)} strategies x {len(settings.seeds)} seeds, plus the base model. "
+                "Finished models are cached on disk, so a rerun trains only what is new.")
+        st.stop()
 
 
 def _progress(job: ProbeJob) -> None:
@@ -138,17 +179,18 @@ if busy:
     _watch()
     st.stop()
 
-if job.cancelled:
+if job is not None and job.cancelled:
     st.warning("The probe was cancelled; finished models stay cached. Start again to go on.")
     st.stop()
-if job.error is not None:
+if job is not None and job.error is not None:
     st.error(f"The probe failed: {job.error}", icon=":material/error:")
     st.stop()
 
 # -- the result ---------------------------------------------------------------------------------
-result = job.result
+result = job.result if job is not None else slot["finished"]
 comparisons = result.comparisons
-st.success(f"Probe finished in {result.seconds:.0f} s on {result.device}: "
+st.success(f"Probe finished in {result.seconds:.0f} s on {result.device}"
+           f"{'' if job is not None else ' (read from the cache)'}: "
            f"{len(result.split.held_out)} held-out queries, {len(result.split.train)} trained on.")
 
 

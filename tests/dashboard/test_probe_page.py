@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import streamlit as st
 
 from apptest_helpers import assert_clean, heavy_modules_after, open_app, page, pool_file
 
@@ -74,6 +75,27 @@ def test_a_background_probe_finishes_and_a_new_session_sees_its_result(monkeypat
     again.multiselect(key="probe_names").set_value(["top_k", "random"]).run()
     assert again.dataframe, "the finished probe was not shown to a new session"
     assert list(again.dataframe[0].value["mean"]) == list(table["mean"])
+
+    st.cache_resource.clear()  # a server restart: the running jobs are gone, the disk cache stays
+    restarted = page(open_app(monkeypatch, tiny_pool, timeout=60), "probe")
+    restarted.multiselect(key="probe_names").set_value(["top_k", "random"]).run()
+    assert_clean(restarted)
+    assert restarted.dataframe, "a probe finished before the restart needed a click"
+    assert "read from the cache" in restarted.success[0].value
+    assert list(restarted.dataframe[0].value["mean"]) == list(table["mean"])
+
+
+def test_extra_evaluation_judgements_are_read_and_bad_lines_counted(monkeypatch, tiny_pool):
+    (tiny_pool.parent / "extra.tsv").write_text("q0\td5\t1\nq0\td8\t1\nnobody\td1\t1\n")
+    at = page(open_app(monkeypatch, tiny_pool), "probe")
+    at.text_input(key="probe_eval_qrels").set_value("extra.tsv").run()  # beside the data file
+    assert not at.exception
+    assert any("2 extra judgements for evaluation only" in c.value for c in at.caption)
+    assert "1 judgement lines" in at.warning[0].value and "line 3" in at.warning[0].value
+    at.text_input(key="probe_eval_qrels").set_value("missing.tsv").run()
+    assert not at.exception
+    assert "Cannot prepare the probe data" in at.error[0].value and "missing.tsv" in at.error[0].value
+    assert not at.button  # nothing can start on data that could not be read
 
 
 def test_dropping_the_reference_strategy_picks_another(monkeypatch, tiny_pool):
