@@ -2,7 +2,9 @@
 
 PCA is drawn at once; UMAP and t-SNE run only when asked (UMAP's first fit in a process pays
 numba's compilation) and are cached on disk by ``analysis.projection``. At most
-``MAX_POINTS`` points are drawn, with WebGL; larger pools are sampled (every query and positive
+``MAX_POINTS[method]`` points are drawn, with WebGL: 100,000 for PCA, 20,000 for UMAP and t-SNE
+(UMAP on 20,000 points takes about 20-50 s on 2 cores; above that it switches to approximate
+neighbours and t-SNE grows slower still). Larger pools are sampled (every query and positive
 kept) and the count is stated. Box or lasso selection lists the selected points below.
 """
 
@@ -15,7 +17,7 @@ from analysis import workspace as ws
 from dashboard import charts, session, ui
 from dashboard.state import MAP_COLOURS
 
-MAX_POINTS = 100_000
+MAX_POINTS = {"pca": 100_000, "umap": 20_000, "tsne": 20_000}
 METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 
 view = session.view()
@@ -54,7 +56,7 @@ shown = method if method in asked else "pca"
 @st.cache_data(max_entries=6, show_spinner=False)
 def points(pool_key: str, method: str) -> tuple[pd.DataFrame, str]:
     table, note = ws.map_table(session.candidates(), *session.embeddings(), method=method,
-                               max_points=MAX_POINTS)
+                               max_points=MAX_POINTS[method])
     return table, note
 
 
