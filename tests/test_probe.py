@@ -332,6 +332,17 @@ def test_review_decisions_leave_training_and_join_evaluation(tiny_pool):
     assert data.digest != probe_data(tiny_pool).digest
 
 
+def test_queries_a_strategy_gives_no_negative_are_counted(tiny_pool):
+    pool = probe_data(tiny_pool).pool
+    pairs = pool.pairs[pool.pairs["label"] == 0]
+    lowest = np.sort(pairs.groupby("qid", observed=True)["score"].min().to_numpy())
+    threshold = float((lowest[3] + lowest[4]) / 2)   # 8 of 12 queries have no negative below it
+    rows, summary = training_rows(pool, parse_strategy(f"topk_abs:threshold={threshold}",
+                                                       num_negatives=1), seed=0)
+    assert len(rows) == 4
+    assert summary["notes"][0] == "left out 8 queries that got no negative from this strategy"
+
+
 def test_relevance_outside_the_corpus_is_an_error(tiny_pool):
     with pytest.raises(DataError) as err:
         probe_data(tiny_pool, eval_qrels=pd.DataFrame({"qid": ["bread-q1"], "did": ["nowhere"]}))

@@ -205,6 +205,9 @@ def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=()) -> tuple
     strategy = spec.create()
     selection = strategy.select(pool, np.random.default_rng(seed))
     nset, notes = training_set(pool, selection, decisions=decisions, false_negatives="drop")
+    empty = int((selection.report.short["found"] == 0).sum())
+    if empty:  # the selection leaves them out of its training set, as mine_hard_negatives does
+        notes.insert(0, f"left out {empty:,} queries that got no negative from this strategy")
     with tempfile.TemporaryDirectory(prefix="neglens-probe-") as folder:
         path, left_out = write_training_data(nset, Path(folder) / "train.parquet",
                                              format="sentence-transformers/n-tuple",
