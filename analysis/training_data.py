@@ -99,8 +99,8 @@ def write_training_data(nset: NegativeSet, path: str | os.PathLike, *,
     """
     from analysis.formats import write
 
-    name, layout = resolve_format(format)
-    kept, notes = _shape(nset, name, layout, num_negatives, keep_empty=keep_empty)
+    name, _ = resolve_format(format)
+    kept, notes = shape_training_data(nset, format, num_negatives=num_negatives, keep_empty=keep_empty)
     options = {}
     if name.startswith("sentence-transformers"):
         options["scores"] = bool(scores)
@@ -111,9 +111,11 @@ def write_training_data(nset: NegativeSet, path: str | os.PathLike, *,
     return write(kept, Path(path), format=name, **options), notes
 
 
-def _shape(nset: NegativeSet, name: str, layout: str | None, num_negatives: int | None, *,
-           keep_empty: bool = False) -> tuple[NegativeSet, list[str]]:
-    """Leave out the queries the layout cannot hold (module docstring), with a note each."""
+def shape_training_data(nset: NegativeSet, format: str, *, num_negatives: int | None = None,
+                        keep_empty: bool = False) -> tuple[NegativeSet, list[str]]:
+    """The rows :func:`write_training_data` writes as ``format``: ``nset`` without the queries
+    the layout cannot hold (module docstring), and a note for each rule that left some out."""
+    name, layout = resolve_format(format)
     pairs = nset.pairs
     codes = pairs["qid"].cat.codes.to_numpy()
     size = len(pairs["qid"].cat.categories)

@@ -343,6 +343,19 @@ def test_queries_a_strategy_gives_no_negative_are_counted(tiny_pool):
     assert summary["notes"][0] == "left out 8 queries that got no negative from this strategy"
 
 
+def test_negatives_judged_relevant_in_evaluation_are_counted(tiny_pool):
+    pool = probe_data(tiny_pool).pool
+    spec = parse_strategy("top_k", num_negatives=2)
+    rows, summary = training_rows(pool, spec, seed=0, relevant=probe_data(tiny_pool).relevant)
+    assert summary["negatives"] == 2 * len(rows) and summary["negatives_judged_relevant"] == 0
+    chosen = [(pool.queries.loc[pool.queries["text"] == row["anchor"], "qid"].iloc[0],
+               pool.docs.loc[pool.docs["text"] == row[column], "did"].iloc[0])
+              for _, row in rows.head(3).iterrows() for column in ("negative_1", "negative_2")]
+    hidden = pd.DataFrame(chosen[:5] + [("bread-q1", "no-such-doc")], columns=["qid", "did"])
+    _, summary = training_rows(pool, spec, seed=0, relevant=hidden)
+    assert summary["negatives_judged_relevant"] == 5
+
+
 def test_relevance_outside_the_corpus_is_an_error(tiny_pool):
     with pytest.raises(DataError) as err:
         probe_data(tiny_pool, eval_qrels=pd.DataFrame({"qid": ["bread-q1"], "did": ["nowhere"]}))

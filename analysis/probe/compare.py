@@ -136,6 +136,10 @@ class ProbeResult:
                        f"{100 * t.get('weight_change', 0.0):.3f}%; {run.seconds:.0f} s"
                        + (" (cached)" if run.cached else ""))
             notes = list(t.get("notes", []))
+            if t.get("negatives_judged_relevant"):
+                judged, total = t["negatives_judged_relevant"], t["negatives"]
+                notes.append(f"{judged:,} of its {total:,} negatives ({judged / total:.1%}) are judged "
+                             "relevant in the evaluation: false negatives it was trained against")
             same = seen.setdefault((t["rows_sha256"], run.seed), run.label) \
                 if t.get("rows_sha256") else run.label
             if same != run.label:

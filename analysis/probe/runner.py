@@ -108,7 +108,8 @@ def run_probe(data: ProbeData, strategies: Iterable[str | StrategySpec], *,
             if run is None:
                 begun = time.perf_counter()
                 report(spec.label, 0, 1, _stage("select", seed))
-                rows, training = training_rows(train_pool, spec, seed=seed, decisions=data.decisions)
+                rows, training = training_rows(train_pool, spec, seed=seed, decisions=data.decisions,
+                                               relevant=data.relevant)
                 _check(stop)
                 model, info = fine_tune(rows, settings=settings, seed=seed, device=device, cancel=stop,
                                         progress=lambda s, t: report(spec.label, s, t, _stage("train", seed)))
@@ -196,11 +197,14 @@ def resolve_reference(reference: str | None, specs: list[StrategySpec]) -> str:
                     f"{', '.join(s.label for s in specs)}", field="reference")
 
 
-def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=()) -> tuple[pd.DataFrame, dict]:
+def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=(),
+                  relevant: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
     """The n-tuple rows ``(anchor, positive, negative_1..k)`` one strategy and seed train on,
     shaped by the export path; and a summary (selection report, notes on left-out queries,
-    the queries trained on, and a digest of the rows so identical training data shows)."""
-    from analysis.training_data import training_set, write_training_data
+    the queries trained on, a digest of the rows so identical training data shows, and how many
+    of the negatives trained on are judged relevant in ``relevant``: the evaluation's
+    ``(qid, did)`` judgements, which know positives the training file does not)."""
+    from analysis.training_data import shape_training_data, training_set, write_training_data
 
     strategy = spec.create()
     selection = strategy.select(pool, np.random.default_rng(seed))
@@ -208,14 +212,21 @@ def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=()) -> tuple
     empty = int((selection.report.short["found"] == 0).sum())
     if empty:  # the selection leaves them out of its training set, as mine_hard_negatives does
         notes.insert(0, f"left out {empty:,} queries that got no negative from this strategy")
+    layout = "sentence-transformers/n-tuple"
     with tempfile.TemporaryDirectory(prefix="neglens-probe-") as folder:
-        path, left_out = write_training_data(nset, Path(folder) / "train.parquet",
-                                             format="sentence-transformers/n-tuple",
+        path, left_out = write_training_data(nset, Path(folder) / "train.parquet", format=layout,
                                              num_negatives=strategy.num_negatives)
         rows = pd.read_parquet(path)
     rows_digest = hashlib.sha256(pd.util.hash_pandas_object(rows, index=False).to_numpy().tobytes())
-    return rows, {"selection": selection.report.as_dict(), "notes": notes + left_out,
-                  "queries": int(rows["anchor"].nunique()), "rows_sha256": rows_digest.hexdigest()}
+    summary = {"selection": selection.report.as_dict(), "notes": notes + left_out,
+               "queries": int(rows["anchor"].nunique()), "rows_sha256": rows_digest.hexdigest()}
+    if relevant is not None:
+        kept, _ = shape_training_data(nset, layout, num_negatives=strategy.num_negatives)
+        negatives = kept.pairs.loc[kept.pairs["label"] == 0, ["qid", "did"]].astype(str)
+        judged = negatives.merge(relevant[["qid", "did"]].astype(str).drop_duplicates(), how="inner")
+        summary["negatives"] = len(negatives)
+        summary["negatives_judged_relevant"] = len(judged)
+    return rows, summary
 
 
 def _split(data: ProbeData, settings: ProbeSettings, encoder, cache_dir, report) -> Split:
