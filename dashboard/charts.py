@@ -98,3 +98,22 @@ def scatter_map(table: pd.DataFrame, *, x: str, y: str) -> go.Figure:
                            hovertemplate="%{customdata}<extra>" + str(name) + "</extra>"))
     return figure(traces, x=x, y=y, height=620, dragmode="lasso",
                   legend=dict(orientation="h", y=1.02, x=0, title=dict(text="")))
+
+
+def probe_metric(comparisons, metric: str, title: str) -> go.Figure:
+    """One probe metric: each strategy's mean as a bar whose error bar is its paired bootstrap
+    interval against the base, drawn around the mean; the dashed line is the base model (a bar
+    crossing it: within noise). ``comparisons``: ``ProbeResult.comparisons``."""
+    rows = [c for c in comparisons if c.metric == metric]
+    base = next(c.mean for c in rows if c.vs_base is None)
+    strategies = [c for c in rows if c.vs_base is not None]
+    fig = go.Figure(go.Bar(
+        x=[c.label for c in strategies], y=[c.mean for c in strategies],
+        marker_color=[colour(i) for i in range(len(strategies))],
+        error_y={"type": "data", "symmetric": False,
+                 "array": [c.vs_base.high - c.vs_base.mean for c in strategies],
+                 "arrayminus": [c.vs_base.mean - c.vs_base.low for c in strategies]}))
+    fig.add_hline(y=base, line_dash="dash", annotation_text=f"base {base:.3f}")
+    fig.update_layout(title=title, height=340, showlegend=False,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig

@@ -115,8 +115,8 @@ class ProbeResult:
                        f"{'vs base [' + level + ' CI]':<46}vs {self.reference} [{level} CI]")
             for c in (c for c in self.comparisons if c.metric == metric):
                 sd = f"{c.sd:8.4f}" if c.sd is not None else f"{'-':>8}"
-                out.append(f"{c.label:<{width}}{c.mean:8.4f}{sd}   {_cell(c.vs_base):<46}"
-                           f"{_cell(c.vs_reference)}")
+                out.append(f"{c.label:<{width}}{c.mean:8.4f}{sd}   {interval_text(c.vs_base):<46}"
+                           f"{interval_text(c.vs_reference)}")
         out.append("")
         out.append(f"A difference is 'within noise' when its {level} paired bootstrap interval "
                    f"({s.resamples} resamples over held-out queries"
@@ -149,7 +149,8 @@ class ProbeResult:
         return out
 
 
-def _cell(interval: Interval | None) -> str:
+def interval_text(interval: Interval | None) -> str:
+    """``+0.0123 [-0.0040, +0.0290] within noise``, or ``-`` for no interval."""
     if interval is None:
         return "-"
     verdict = interval.verdict()

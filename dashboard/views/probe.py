@@ -19,10 +19,10 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from analysis.probe import ProbeJob, ProbeSettings, find_finished, probe_data, quick, read_qrels
+from analysis.probe.compare import interval_text
 from analysis.probe.config import METRIC_LABELS, METRICS
 from analysis.strategies import registry
 from dashboard import charts, session, state, ui
@@ -193,42 +193,17 @@ st.success(f"Probe finished in {result.seconds:.0f} s on {result.device}"
            f"{'' if job is not None else ' (read from the cache)'}: "
            f"{len(result.split.held_out)} held-out queries, {len(result.split.train)} trained on.")
 
-
-def _metric_figure(metric: str) -> go.Figure:
-    """Each model's mean; a strategy's error bar is its paired bootstrap interval against the
-    base, drawn around its mean; the dashed line is the base (a bar crossing it: within noise)."""
-    rows = [c for c in comparisons if c.metric == metric]
-    base = next(c.mean for c in rows if c.vs_base is None)
-    strategies = [c for c in rows if c.vs_base is not None]
-    fig = go.Figure(go.Bar(
-        x=[c.label for c in strategies], y=[c.mean for c in strategies],
-        marker_color=[charts.colour(i) for i in range(len(strategies))],
-        error_y={"type": "data", "symmetric": False,
-                 "array": [c.vs_base.high - c.vs_base.mean for c in strategies],
-                 "arrayminus": [c.vs_base.mean - c.vs_base.low for c in strategies]}))
-    fig.add_hline(y=base, line_dash="dash", annotation_text=f"base {base:.3f}")
-    fig.update_layout(title=METRIC_LABELS[metric], height=340, showlegend=False,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 10})
-    return fig
-
-
 for column, metric in zip(st.columns(len(METRICS)), METRICS):
-    column.plotly_chart(_metric_figure(metric), key=f"probe_{metric}")
+    column.plotly_chart(charts.probe_metric(comparisons, metric, METRIC_LABELS[metric]),
+                        key=f"probe_{metric}")
 level = f"{settings.confidence:.0%}"
 st.caption(f"Error bars: the {level} paired bootstrap interval of the difference to the base "
            "model, drawn around the strategy's mean. A bar that crosses the dashed base line is "
            "within noise.")
 
-
-def _cell(interval) -> str:
-    if interval is None:
-        return "-"
-    return f"{interval.mean:+.4f} [{interval.low:+.4f}, {interval.high:+.4f}] {interval.verdict()}"
-
-
 table = pd.DataFrame([{"metric": METRIC_LABELS[c.metric], "model": c.label, "mean": c.mean,
-                       "sd over seeds": c.sd, f"vs base [{level} CI]": _cell(c.vs_base),
-                       f"vs {result.reference} [{level} CI]": _cell(c.vs_reference)}
+                       "sd over seeds": c.sd, f"vs base [{level} CI]": interval_text(c.vs_base),
+                       f"vs {result.reference} [{level} CI]": interval_text(c.vs_reference)}
                       for c in comparisons])
 st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3,
              column_config={"mean": st.column_config.NumberColumn(format="%.4f"),
