@@ -101,16 +101,17 @@ def scatter_map(table: pd.DataFrame, *, x: str, y: str) -> go.Figure:
 
 
 def probe_metric(comparisons, metric: str, title: str) -> go.Figure:
-    """One probe metric: each strategy's mean as a bar whose error bar is its paired bootstrap
+    """One probe metric: each strategy's mean as a point whose error bar is its paired bootstrap
     interval against the base, drawn around the mean; the dashed line is the base model (a bar
-    crossing it: within noise). ``comparisons``: ``ProbeResult.comparisons``."""
+    crossing it: within noise). Points, not bars: the differences are a few hundredths, and a
+    bar from 0 would hide them. ``comparisons``: ``ProbeResult.comparisons``."""
     rows = [c for c in comparisons if c.metric == metric]
     base = next(c.mean for c in rows if c.vs_base is None)
     strategies = [c for c in rows if c.vs_base is not None]
-    fig = go.Figure(go.Bar(
-        x=[c.label for c in strategies], y=[c.mean for c in strategies],
-        marker_color=[colour(i) for i in range(len(strategies))],
-        error_y={"type": "data", "symmetric": False,
+    fig = go.Figure(go.Scatter(
+        x=[c.label for c in strategies], y=[c.mean for c in strategies], mode="markers",
+        marker={"size": 12, "color": [colour(i) for i in range(len(strategies))]},
+        error_y={"type": "data", "symmetric": False, "thickness": 2, "width": 8,
                  "array": [c.vs_base.high - c.vs_base.mean for c in strategies],
                  "arrayminus": [c.vs_base.mean - c.vs_base.low for c in strategies]}))
     fig.add_hline(y=base, line_dash="dash", annotation_text=f"base {base:.3f}")

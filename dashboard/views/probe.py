@@ -202,7 +202,8 @@ st.caption(f"Error bars: the {level} paired bootstrap interval of the difference
            "within noise.")
 
 table = pd.DataFrame([{"metric": METRIC_LABELS[c.metric], "model": c.label, "mean": c.mean,
-                       "sd over seeds": c.sd, f"vs base [{level} CI]": interval_text(c.vs_base),
+                       "sd over seeds": float("nan") if c.sd is None else c.sd,
+                       f"vs base [{level} CI]": interval_text(c.vs_base),
                        f"vs {result.reference} [{level} CI]": interval_text(c.vs_reference)}
                       for c in comparisons])
 st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3,
@@ -211,10 +212,10 @@ st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3,
 noise = {label: [METRIC_LABELS[c.metric] for c in comparisons
                  if c.label == label and c.vs_base is not None and c.vs_base.within_noise]
          for label in specs}
-for label, metrics in noise.items():
-    if metrics:
-        st.warning(f"{label}: within noise against the base model on {', '.join(metrics)} "
-                   "(the interval contains 0; no difference the data can vouch for).")
+lines = [f"- {label}: {', '.join(metrics)}" for label, metrics in noise.items() if metrics]
+if lines:
+    st.warning("Within noise against the base model (the interval contains 0; no difference the "
+               "data can vouch for):\n" + "\n".join(lines))
 if len(settings.seeds) == 1:
     st.caption("One seed: the intervals cover which queries were held out, not training noise; "
                "run more seeds before trusting a small difference.")
