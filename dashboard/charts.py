@@ -115,6 +115,12 @@ def probe_metric(comparisons, metric: str, title: str) -> go.Figure:
                  "array": [c.vs_base.high - c.vs_base.mean for c in strategies],
                  "arrayminus": [c.vs_base.mean - c.vs_base.low for c in strategies]}))
     fig.add_hline(y=base, line_dash="dash", annotation_text=f"base {base:.3f}")
+    # Fit the axis to the intervals and the base line: plotly pads a flat series (every model at
+    # Recall@100 = 1.0) out to 0..2, which reads as a difference.
+    low = min([base] + [c.mean - c.vs_base.mean + c.vs_base.low for c in strategies])
+    high = max([base] + [c.mean - c.vs_base.mean + c.vs_base.high for c in strategies])
+    pad = max(0.005, 0.15 * (high - low))
     fig.update_layout(title=title, height=340, showlegend=False,
+                      yaxis={"range": [low - pad, high + pad]},
                       margin={"l": 10, "r": 10, "t": 40, "b": 10})
     return fig

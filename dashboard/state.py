@@ -92,6 +92,8 @@ def _text(value: Any) -> str:
         return "none"
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # "a=100", as a person types it, not "a=100.0"
     return str(value)
 
 

@@ -202,13 +202,12 @@ st.caption(f"Error bars: the {level} paired bootstrap interval of the difference
            "within noise.")
 
 table = pd.DataFrame([{"metric": METRIC_LABELS[c.metric], "model": c.label, "mean": c.mean,
-                       "sd over seeds": float("nan") if c.sd is None else c.sd,
+                       "sd over seeds": "-" if c.sd is None else f"{c.sd:.4f}",
                        f"vs base [{level} CI]": interval_text(c.vs_base),
                        f"vs {result.reference} [{level} CI]": interval_text(c.vs_reference)}
                       for c in comparisons])
 st.dataframe(table, hide_index=True, height=35 * (len(table) + 1) + 3,
-             column_config={"mean": st.column_config.NumberColumn(format="%.4f"),
-                            "sd over seeds": st.column_config.NumberColumn(format="%.4f")})
+             column_config={"mean": st.column_config.NumberColumn(format="%.4f")})
 noise = {label: [METRIC_LABELS[c.metric] for c in comparisons
                  if c.label == label and c.vs_base is not None and c.vs_base.within_noise]
          for label in specs}

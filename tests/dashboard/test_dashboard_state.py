@@ -19,7 +19,7 @@ def test_every_setting_round_trips_through_the_url():
                             ("top_k", {})],
                 query="q12", only="suspects", color="strategy")
     params = to_query(view)
-    assert params["s"] == ["simans:a=2.0,b=-0.1", "margin:relative_margin=0.05", "top_k"]
+    assert params["s"] == ["simans:a=2,b=-0.1", "margin:relative_margin=0.05", "top_k"]
     assert params["top_n"] == "50" and params["ce"] == "ce/model" and params["q"] == "q12"
     back, problems = from_query(params, default_data="elsewhere")
     assert problems == []

@@ -104,3 +104,30 @@ def test_dropping_the_reference_strategy_picks_another(monkeypatch, tiny_pool):
     at.multiselect(key="probe_names").set_value(["top_k", "simans"]).run()
     assert_clean(at)
     assert at.selectbox(key="probe_reference").value in ("top_k", "simans")
+
+
+def test_the_metric_chart_fits_its_axis_to_the_intervals():
+    """Hand-built comparisons: the points sit at the means, the bars span each paired interval
+    moved onto the mean, and a flat metric (all at Recall 1.0) keeps a tight axis, not 0..2."""
+    from analysis.bootstrap import Interval
+    from analysis.probe.compare import Comparison
+    from dashboard import charts
+
+    def interval(mean, low, high):
+        return Interval(mean, low, high, 0.95, 36, 1, 2000)
+
+    rows = [Comparison("base", "ndcg@10", 0.40, None, 1, None, None),
+            Comparison("random", "ndcg@10", 0.43, None, 1, interval(0.03, 0.01, 0.05), None),
+            Comparison("top_k", "ndcg@10", 0.39, None, 1, interval(-0.01, -0.04, 0.02), None)]
+    fig = charts.probe_metric(rows, "ndcg@10", "nDCG@10")
+    points = fig.data[0]
+    assert list(points.x) == ["random", "top_k"] and list(points.y) == [0.43, 0.39]
+    assert list(points.error_y.array) == pytest.approx([0.02, 0.03])
+    assert list(points.error_y.arrayminus) == pytest.approx([0.02, 0.03])
+    low, high = fig.layout.yaxis.range
+    assert low < 0.36 and 0.45 < high and high - low < 0.2
+
+    flat = [Comparison("base", "recall@100", 1.0, None, 1, None, None),
+            Comparison("random", "recall@100", 1.0, None, 1, interval(0.0, 0.0, 0.0), None)]
+    low, high = charts.probe_metric(flat, "recall@100", "Recall@100").layout.yaxis.range
+    assert low < 1.0 < high and high - low < 0.05
