@@ -23,16 +23,13 @@ STRATEGIES=(--strategy random --strategy top_k --strategy topk_percpos --strateg
 probe() {
     local name=$1; shift
     rm -rf "$OUT/$name-cache"
-    local start=$SECONDS
+    local start=$SECONDS timer=()
     if command -v /usr/bin/time > /dev/null; then
-        /usr/bin/time -f "%e s wall, %U s user, %S s system, %M KiB peak resident" -o "$OUT/$name.time" \
-            "$PYTHON" -m analysis probe "$@" "${STRATEGIES[@]}" --cache-dir "$OUT/$name-cache" \
-            > "$OUT/$name.txt" 2> "$OUT/$name.log"
-    else
-        "$PYTHON" -m analysis probe "$@" "${STRATEGIES[@]}" --cache-dir "$OUT/$name-cache" \
-            > "$OUT/$name.txt" 2> "$OUT/$name.log"
-        echo "$((SECONDS - start)) s wall" > "$OUT/$name.time"
+        timer=(/usr/bin/time -f "%e s wall, %U s user, %S s system, %M KiB peak resident" -o "$OUT/$name.time")
     fi
+    "${timer[@]}" "$PYTHON" -m analysis probe "$@" "${STRATEGIES[@]}" --cache-dir "$OUT/$name-cache" \
+        > "$OUT/$name.txt" 2> "$OUT/$name.log"
+    [ ${#timer[@]} -gt 0 ] || echo "$((SECONDS - start)) s wall" > "$OUT/$name.time"
     "$PYTHON" -m analysis probe "$@" "${STRATEGIES[@]}" --cache-dir "$OUT/$name-cache" --json --quiet \
         > "$OUT/$name.json"
     echo "$name: $(cat "$OUT/$name.time")"

@@ -108,17 +108,18 @@ def probe_metric(comparisons, metric: str, title: str) -> go.Figure:
     rows = [c for c in comparisons if c.metric == metric]
     base = next(c.mean for c in rows if c.vs_base is None)
     strategies = [c for c in rows if c.vs_base is not None]
+    below = [c.vs_base.mean - c.vs_base.low for c in strategies]
+    above = [c.vs_base.high - c.vs_base.mean for c in strategies]
     fig = go.Figure(go.Scatter(
         x=[c.label for c in strategies], y=[c.mean for c in strategies], mode="markers",
         marker={"size": 12, "color": [colour(i) for i in range(len(strategies))]},
         error_y={"type": "data", "symmetric": False, "thickness": 2, "width": 8,
-                 "array": [c.vs_base.high - c.vs_base.mean for c in strategies],
-                 "arrayminus": [c.vs_base.mean - c.vs_base.low for c in strategies]}))
+                 "array": above, "arrayminus": below}))
     fig.add_hline(y=base, line_dash="dash", annotation_text=f"base {base:.3f}")
-    # Fit the axis to the intervals and the base line: plotly pads a flat series (every model at
+    # Fit the axis to the bars and the base line: plotly pads a flat series (every model at
     # Recall@100 = 1.0) out to 0..2, which reads as a difference.
-    low = min([base] + [c.mean - c.vs_base.mean + c.vs_base.low for c in strategies])
-    high = max([base] + [c.mean - c.vs_base.mean + c.vs_base.high for c in strategies])
+    low = min([base] + [c.mean - d for c, d in zip(strategies, below)])
+    high = max([base] + [c.mean + d for c, d in zip(strategies, above)])
     pad = max(0.005, 0.15 * (high - low))
     fig.update_layout(title=title, height=340, showlegend=False,
                       yaxis={"range": [low - pad, high + pad]},

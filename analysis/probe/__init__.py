@@ -15,7 +15,8 @@ a probe runs.
 
 from analysis.probe.compare import Comparison, ProbeResult
 from analysis.probe.config import METRICS, ProbeSettings, StrategySpec, parse_strategy, quick
-from analysis.probe.data import ProbeData, keep_positives, load_probe_data, probe_data, read_qrels
+from analysis.probe.data import (ProbeData, keep_positives, load_probe_data, probe_data, read_eval_qrels,
+                                 read_qrels)
 from analysis.probe.job import ProbeJob
 from analysis.probe.results import RunResult
 from analysis.probe.runner import find_finished, run_probe
@@ -24,5 +25,5 @@ from analysis.probe.train import ProbeCancelled
 
 __all__ = ["METRICS", "Comparison", "ProbeCancelled", "ProbeData", "ProbeJob", "ProbeResult",
            "ProbeSettings", "RunResult", "Split", "StrategySpec", "find_finished", "keep_positives",
-           "load_probe_data", "parse_strategy", "probe_data", "quick", "read_qrels", "run_probe",
+           "load_probe_data", "parse_strategy", "probe_data", "quick", "read_eval_qrels", "read_qrels", "run_probe",
            "split_queries"]

@@ -156,10 +156,9 @@ def load_probe_data(path: str | os.PathLike, *, format: str | None = None,
         corpus = nset.docs[["did", "text"]]
     qrels = None
     if eval_qrels is not None:
-        qrels, qrel_skips = read_qrels(eval_qrels, queries=pool.queries["qid"].astype(str),
-                                       docs=pd.concat([pool.docs["did"], nset.docs["did"]]).astype(str))
+        qrels, qrel_skips, note = read_eval_qrels(eval_qrels, pool, nset.docs)
         skipped.extend(qrel_skips)
-        notes.append(f"{len(qrels):,} extra judgements for evaluation only from {eval_qrels}")
+        notes.append(note)
     return probe_data(pool, corpus=corpus, relevant=relevant, eval_qrels=qrels,
                       decisions=decisions, notes=notes, skipped=skipped)
 
@@ -176,6 +175,15 @@ def keep_positives(nset: NegativeSet, n: int) -> tuple[NegativeSet, str]:
     note = (f"kept the first {n} positive(s) of each query for training: {int(positive.sum() - hide.sum()):,} "
             f"of {int(positive.sum()):,}; the other {int(hide.sum()):,} count only in evaluation")
     return nset.with_pairs(pairs[~hide].reset_index(drop=True)), note
+
+
+def read_eval_qrels(path: str | os.PathLike, pool: NegativeSet,
+                    corpus: pd.DataFrame) -> tuple[pd.DataFrame, list[Skip], str]:
+    """Extra judgements for evaluation only: :func:`read_qrels` against the pool's queries and
+    the documents of the pool and ``corpus``; the lines skipped, and a note for the report."""
+    qrels, skipped = read_qrels(path, queries=pool.queries["qid"].astype(str),
+                                docs=pd.concat([pool.docs["did"], corpus["did"]]).astype(str))
+    return qrels, skipped, f"{len(qrels):,} extra judgements for evaluation only from {path}"
 
 
 def read_qrels(path: str | os.PathLike, *, queries: Iterable[str],

@@ -7,8 +7,7 @@ its progress and result. Jobs live in a ``st.cache_resource`` registry keyed by 
 data's sha256, the settings and the strategies, so a run survives page switches and reruns and
 a finished result is shown at once; finished models are also cached on disk by the library, so
 starting again trains only what is missing, and a probe finished before a restart is read
-back from there. torch loads in the job's thread, never on
-render. Extra evaluation-only judgements (a qrels TSV, e.g. sample_data's planted positives)
+back from there. torch loads in the job's thread, never on render. Extra evaluation-only judgements (a qrels TSV, e.g. sample_data's planted positives)
 are read like the CLI's ``--eval-qrels``.
 """
 
@@ -21,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis.probe import ProbeJob, ProbeSettings, find_finished, probe_data, quick, read_qrels
+from analysis.probe import ProbeJob, ProbeSettings, find_finished, probe_data, quick, read_eval_qrels
 from analysis.probe.compare import interval_text
 from analysis.probe.config import METRIC_LABELS, METRICS
 from analysis.strategies import registry
@@ -99,13 +98,9 @@ def _qrels_path(text: str) -> Path | None:
 @st.cache_resource(max_entries=2, show_spinner="Preparing the probe data ...")
 def _data(pool_key: str, decisions: str, qrels_path: str, qrels_sha: str):
     pool, corpus = session.pool(), session.dataset().docs[["did", "text"]]
-    qrels, skipped, notes = None, [], []
-    if qrels_path:
-        qrels, skipped = read_qrels(qrels_path, queries=pool.queries["qid"].astype(str),
-                                    docs=pd.concat([pool.docs["did"], corpus["did"]]).astype(str))
-        notes.append(f"{len(qrels):,} extra judgements for evaluation only from {qrels_path}")
+    qrels, skipped, note = read_eval_qrels(qrels_path, pool, corpus) if qrels_path else (None, [], None)
     return probe_data(pool, corpus=corpus, eval_qrels=qrels, decisions=json.loads(decisions),
-                      notes=notes, skipped=skipped)
+                      notes=[note] if note else [], skipped=skipped)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
