@@ -29,6 +29,8 @@ import pandas as pd
 RANK_UNKNOWN = 0
 PAIR_COLUMNS = ("qid", "did", "label", "source", "rank", "score")
 OPTIONAL_FLOAT_COLUMNS = ("ce_score",)
+# How a query's positive score s_pos reduces its positives' scores (DESIGN.md section 3).
+POSITIVE_REDUCTIONS = ("min", "mean", "max")
 _HASH_BLOCK = 1 << 16
 
 

@@ -1,6 +1,6 @@
 """How fast the Compare page redraws after a strategy parameter change, with a big pool loaded.
 
-Writes a synthetic pool (``analysis.synthetic.make_pool``, default 10,000 queries x 100
+Writes a synthetic pool (``analysis.scoring.synthetic.make_pool``, default 10,000 queries x 100
 candidates = 1,000,000 rows) as a pool Parquet file, opens the whole app on it with Streamlit's
 ``AppTest`` (the page script runs as in a browser session, minus the network), goes to Compare
 and times, in one run:
@@ -11,7 +11,7 @@ and times, in one run:
   value not seen before, so that strategy really re-selects and its metrics are recomputed;
 
 and beside them, as the reference, the library work such a change needs with no app around it:
-``strategy.select`` plus ``analysis.compare.summary`` of that one selection. The ratio says what
+``strategy.select`` plus ``analysis.measure.compare.summary`` of that one selection. The ratio says what
 the page adds on top. Figures are printed, never asserted (issue 6 target: under 1 s).
 
     .venv/bin/python benchmarks/dashboard_benchmark.py [--queries 10000] [--pool-size 100] [--json]
@@ -50,7 +50,7 @@ def reference(pool, name: str, param: str, value) -> float:
     """select + compare.summary of one selection, outside the app."""
     import numpy as np
 
-    from analysis.compare import summary
+    from analysis.measure.compare import summary
     from analysis.strategies import create
 
     strategy = create(name, **{param: value})
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     from streamlit.testing.v1 import AppTest
 
     from analysis.formats.pool import write_pool
-    from analysis.synthetic import make_pool
+    from analysis.scoring.synthetic import make_pool
 
     with tempfile.TemporaryDirectory(prefix="neglens-dashboard-bench-") as tmp:
         os.environ["NEGLENS_CACHE_DIR"] = tmp

@@ -63,9 +63,9 @@ def st_dataset(nset):
 def real_data(name: str, path: Path, *, top_n: int, batch_size: int) -> None:
     from sentence_transformers.util import mine_hard_negatives
 
-    from analysis.encode import load_encoder
     from analysis.formats import load
-    from analysis.pool import build_pool
+    from analysis.scoring.encode import load_encoder
+    from analysis.scoring.pool import build_pool
 
     if not path.exists():
         print(f"\n## {name}: skipped, {path} is absent")
@@ -139,7 +139,7 @@ def synthetic(args) -> None:
 
 def child_synthetic(args) -> None:
     from analysis.model import NegativeSet
-    from analysis.pool import exact_search, pool_from_embeddings
+    from analysis.scoring.pool import exact_search, pool_from_embeddings
 
     rng = np.random.default_rng(0)
     dim = 384

@@ -8,7 +8,7 @@ Run from the repository root::
 
 Shape from N: up to 1,000,000 rows a query gets 100 candidates (N / 100 queries), beyond that
 50 (N / 50 queries), so 1M = 10k x 100 and 5M = 100k x 50 as the issue fixes them;
-``--queries`` and ``--pool-size`` override. The pool is ``analysis.synthetic.make_pool`` (realistic
+``--queries`` and ``--pool-size`` override. The pool is ``analysis.scoring.synthetic.make_pool`` (realistic
 cosine-like scores, 50 document clusters, seed 0; about 2% more rows than N: positives ranked
 beyond the top are kept) written by the pool writer, so the file ``--pool-out`` keeps is read by
 every ``python -m analysis`` command.
@@ -115,9 +115,10 @@ def rows_file(work: Path, label: str) -> Path:
 def child_ours(path: Path, work: Path, *, repeats: int) -> dict:
     import numpy as np
 
-    from analysis import compare, signals
+    from analysis.false_negatives import signals
     from analysis.formats import formats, load
-    from analysis.stats import summary_table
+    from analysis.measure import compare
+    from analysis.measure.stats import summary_table
     from analysis.strategies import create
 
     formats()   # imports every format module: imports are not part of the timed load
@@ -262,6 +263,7 @@ def child_loops(path: Path, work: Path, *, repeats: int) -> dict:
 
     sys.path.insert(0, str(REPO / "benchmarks"))
     import strategies_benchmark as sb
+
     from analysis.formats.pool import read_pool
     from analysis.strategies import create
     from analysis.strategies.view import PoolView
@@ -316,8 +318,8 @@ def child_app(path: Path, work: Path, *, repeats: int) -> dict:
     from dashboard_benchmark import CHANGES, check
     from streamlit.testing.v1 import AppTest
 
-    from analysis.compare import summary
     from analysis.formats import load
+    from analysis.measure.compare import summary
     from analysis.strategies import create
 
     os.environ["NEGLENS_CACHE_DIR"] = str(work / "cache")
@@ -498,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     app_queries, app_size = shape(min(args.rows, APP_ROWS) if args.app_rows is None else args.app_rows)
     before = os.getloadavg()
     from analysis.formats.pool import write_pool
-    from analysis.synthetic import make_pool
+    from analysis.scoring.synthetic import make_pool
 
     with tempfile.TemporaryDirectory(prefix="neglens-scale-") as tmp:
         work = Path(tmp)

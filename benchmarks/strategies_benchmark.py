@@ -5,7 +5,7 @@ Run from the repository root::
     .venv/bin/python benchmarks/strategies_benchmark.py                  # 10,000 x 100
     .venv/bin/python benchmarks/strategies_benchmark.py --queries 100000 --pool-size 50 --json
 
-On a synthetic pool (``analysis.synthetic.make_pool``: realistic cosine-like scores, 50 document
+On a synthetic pool (``analysis.scoring.synthetic.make_pool``: realistic cosine-like scores, 50 document
 clusters), in one run:
 
 1. every registered strategy with its defaults (plus ``margin`` with ``relative_margin=0.05`` and
@@ -39,9 +39,9 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from analysis.scoring.synthetic import make_pool  # noqa: E402
 from analysis.strategies import create, registry  # noqa: E402
 from analysis.strategies.view import PoolView  # noqa: E402
-from analysis.synthetic import make_pool  # noqa: E402
 
 
 def timed(fn, repeats: int):

@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from analysis.projection import Projector, keep_numba_cache  # noqa: E402
+from analysis.measure.projection import Projector, keep_numba_cache  # noqa: E402
 
 
 def clustered_points(n: int, dim: int, seed: int = 0) -> np.ndarray:

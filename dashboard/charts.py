@@ -1,4 +1,4 @@
-"""Plotly figures from the tidy tables ``analysis.workspace`` and ``analysis.compare`` return.
+"""Plotly figures from the tidy tables ``analysis.workspace`` and ``analysis.measure.compare`` return.
 
 The figures receive already-binned data (a few hundred points per group), never raw rows, so a
 million-row pool draws as fast as a small one. Every axis title says what it shows (raw rank

@@ -139,7 +139,7 @@ def _pool_args() -> tuple:
 
 @st.cache_resource(max_entries=3, show_spinner=False)
 def _candidates(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> NegativeSet:
-    from analysis.apply import candidate_pool
+    from analysis.export.apply import candidate_pool
 
     return candidate_pool(_pool(key, path, fmt, model, top_n, ce))
 

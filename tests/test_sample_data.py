@@ -99,7 +99,7 @@ def test_mined_files_are_what_neglens_writes(tmp_path):
     the same negatives up to near-ties.
 
     Byte equality holds on the embeddings the files were made from (the same seed and settings
-    give the same bytes: tests/test_apply.py); encoded afresh on another machine, float noise in
+    give the same bytes: tests/export/test_apply.py); encoded afresh on another machine, float noise in
     the last bits can swap two candidates whose scores tie to ~1e-7, so negatives may differ by
     a handful and scores by ~1e-6.
     """

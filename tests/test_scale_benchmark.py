@@ -18,8 +18,8 @@ import pandas as pd
 import pytest
 
 from analysis.formats import load
+from analysis.scoring.synthetic import make_pool
 from analysis.strategies import registry
-from analysis.synthetic import make_pool
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "benchmarks" / "scale.py"

@@ -1,6 +1,6 @@
 """``python -m analysis apply SETTINGS.json --out FILE [--format F] [--allow-changed-data]``.
 
-Reproduces the selection a settings file describes (``analysis.apply``): checks every input
+Reproduces the selection a settings file describes (``analysis.export.apply``): checks every input
 file's sha256, reads the pool (or rebuilds it from the raw dataset, using the embedding cache),
 re-runs the strategy with the recorded seed, proves the selection matches the exported
 fingerprint, applies the review decisions and writes the training data. Refuses, with the
@@ -34,8 +34,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.apply import apply_file
     from analysis.cli.pool import TqdmProgress
+    from analysis.export.apply import apply_file
 
     progress = TqdmProgress(disable=args.quiet)
     try:

@@ -1,7 +1,7 @@
 """``python -m analysis compare POOL --strategy NAME[:KEY=VALUE,...] ... [--json]``.
 
 Runs several strategies on the same pool, each with its own generator seeded by ``--seed``,
-and prints the comparison (``analysis.compare``): per strategy the coverage, rank, neg_rank and
+and prints the comparison (``analysis.measure.compare``): per strategy the coverage, rank, neg_rank and
 gap statistics, the share of false-negative suspects, diversity and reuse; then the Jaccard
 overlap of every two selections and each selection's report. ``--num-negatives K`` sets every
 strategy's number unless its spec sets one. ``--json`` prints one JSON object instead.
@@ -44,8 +44,8 @@ def parse_spec(spec: str, num_negatives: int | None):
 def run(args) -> int:
     import numpy as np
 
-    from analysis.compare import overlap, summary
     from analysis.formats import load
+    from analysis.measure.compare import overlap, summary
 
     labels = list(dict.fromkeys(args.strategy))
     strategies = {label: parse_spec(label, args.num_negatives) for label in labels}

@@ -3,7 +3,7 @@
 For each dataset (default: ``../shared/data/cranfield`` beside the checkout and the bundled
 ``sample_data``, where present) mines a pool and prints, per signal, for the combined risk and
 for the raw-score baseline: average precision over the pool's negatives, and precision and
-recall of the default flags (``analysis.fn_eval`` states the rules). A folder with
+recall of the default flags (``analysis.false_negatives.fn_eval`` states the rules). A folder with
 ``ground_truth/unlabelled_positives.tsv`` (or ``--truth``) is scored against those planted
 positives; any other dataset keeps one relevant document per query and hides the rest.
 """
@@ -38,9 +38,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.encode import load_encoder
-    from analysis.fn_eval import evaluate_path
+    from analysis.false_negatives.fn_eval import evaluate_path
     from analysis.model import DataError
+    from analysis.scoring.encode import load_encoder
 
     paths = [Path(p) for p in args.paths] or [p for p in DEFAULT_DATASETS if p.exists()]
     if not paths:

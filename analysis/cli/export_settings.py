@@ -1,6 +1,6 @@
 """``python -m analysis export-settings SETTINGS.json --to TARGET [--json]``.
 
-Prints the settings' strategy as the arguments of another miner (``analysis.mappings``):
+Prints the settings' strategy as the arguments of another miner (``analysis.export.mappings``):
 sentence-transformers ``mine_hard_negatives(...)`` keyword arguments as a copyable Python snippet
 and as JSON, FlagEmbedding ``hn_mine`` command-line arguments, or SimANS ``--a/--b``, with the
 conditions for equal negatives and everything that differs. ``--json`` prints the mapping as one
@@ -14,7 +14,7 @@ import json
 
 
 def register(subparsers) -> None:
-    from analysis.mappings import TARGETS
+    from analysis.export.mappings import TARGETS
 
     parser = subparsers.add_parser(
         "export-settings", help="print a settings file as mine_hard_negatives / hn_mine / SimANS arguments",
@@ -27,8 +27,8 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis import settings
-    from analysis.mappings import mapping
+    from analysis.export import settings
+    from analysis.export.mappings import mapping
 
     found = mapping(settings.read(args.settings), args.to)
     print(json.dumps(found.as_dict(), indent=2) if args.json else found.text())

@@ -1,6 +1,6 @@
 """``python -m analysis pool INPUT --out POOL.parquet``: score and rank candidates for a set.
 
-Loads INPUT in any format ``analysis.formats`` reads, builds the pool (``analysis.pool``:
+Loads INPUT in any format ``analysis.formats`` reads, builds the pool (``analysis.scoring.pool``:
 top-N by exact cosine search over the corpus, every labelled positive, the input's own pairs
 located in the ranking) and writes it as a pool Parquet file (``analysis.formats.pool``), whose
 ``query`` and ``document`` columns carry the texts. Progress goes to stderr as tqdm bars, one
@@ -39,12 +39,12 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.encode import load_encoder
     from analysis.formats import load
     from analysis.formats.pool import write_pool
     from analysis.model import DataError
-    from analysis.pool import build_pool
-    from analysis.rerank import load_cross_encoder
+    from analysis.scoring.encode import load_encoder
+    from analysis.scoring.pool import build_pool
+    from analysis.scoring.rerank import load_cross_encoder
 
     for name in ("top_n", "batch_size"):
         if getattr(args, name) < 1:

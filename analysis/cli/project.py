@@ -2,7 +2,7 @@
 
 Embeds the set's queries and documents with the model that built the pool (its settings are
 in the pool file; ``--model`` overrides; every text comes from the embedding cache when it is
-there), projects them with ``analysis.projection`` (one point per query and per pair row; a
+there), projects them with ``analysis.measure.projection`` (one point per query and per pair row; a
 stratified sample when ``--max-points`` is given, every positive kept) and writes the points
 table: ``role, qid, did, source, rank, score, x, y``. The projection is cached on disk, so the
 same command runs again at once.
@@ -35,7 +35,7 @@ def register(subparsers) -> None:
 def embed_set(nset, *, model=None, roles=("query", "document")):
     """``(encoder, {role: embeddings})`` of a set's queries and documents, with the model and
     prompts recorded in its pool settings unless ``model`` is given."""
-    from analysis.encode import load_encoder
+    from analysis.scoring.encode import load_encoder
 
     settings = nset.meta.get("pool", {})
     encoder = load_encoder(model or settings.get("model"))
@@ -54,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from analysis.formats import load
-    from analysis.projection import Projector, map_points
+    from analysis.measure.maps import map_points
+    from analysis.measure.projection import Projector
 
     nset = load(args.pool, format=args.format)
     _, emb = embed_set(nset, model=args.model)

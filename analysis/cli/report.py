@@ -1,6 +1,6 @@
 """``python -m analysis report INPUT [--strategy NAME[:KEY=VALUE,...] ...] --out report.html``.
 
-Writes one self-contained HTML file (``analysis.report``): the score statistics, rank and gap
+Writes one self-contained HTML file (``analysis.export.report``): the score statistics, rank and gap
 distributions per strategy, the metrics and overlap, and the top false-negative suspects, with
 plotly.js inlined so it opens anywhere without network. INPUT is a pool file, or any dataset
 NegLens reads, pooled first with the bundled model (``--top-n``; encodings come from the cache
@@ -36,15 +36,15 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.cli.compare import parse_spec
+    from analysis.export.report import build_report, write_report
     from analysis.formats import load
-    from analysis.report import build_report, write_report
-    from analysis.workspace import is_pool
+    from analysis.formats.pool import is_pool
 
     specs = list(dict.fromkeys(args.strategy or DEFAULT_STRATEGIES))
     strategies = {spec: parse_spec(spec, args.num_negatives) for spec in specs}
     nset = load(args.input, format=args.format)
     if not is_pool(nset):
-        from analysis.pool import build_pool
+        from analysis.scoring.pool import build_pool
 
         nset = build_pool(nset, top_n=args.top_n)
     report = build_report(nset, strategies, seed=args.seed, title=args.title, source=args.input)

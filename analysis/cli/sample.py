@@ -60,8 +60,8 @@ def strategy_from_args(name: str, params: list[str], num_negatives: int | None):
 def run(args) -> int:
     import numpy as np
 
+    from analysis.export.training_data import write_training_data
     from analysis.formats import load
-    from analysis.training_data import write_training_data
 
     strategy = strategy_from_args(args.strategy, args.param, args.num_negatives)
     pool = load(args.pool)
@@ -73,7 +73,7 @@ def run(args) -> int:
                                       scores=True if args.scores else None,
                                       keep_empty=args.keep_empty)
     if args.save_settings:
-        from analysis import settings
+        from analysis.export import settings
 
         settings.write(settings.from_run(args.pool, strategy=strategy, seed=args.seed, pool=pool,
                                          selection=selection, output_format=output,

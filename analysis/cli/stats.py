@@ -1,6 +1,6 @@
 """``python -m analysis stats INPUT_OR_POOL [--json]``: the score statistics table per source.
 
-The table sentence-transformers prints after mining (``analysis.stats``), for ``score`` and,
+The table sentence-transformers prints after mining (``analysis.measure.stats``), for ``score`` and,
 when the set has one, ``ce_score``. A file without scores gets a note on stderr saying how
 to get them (build a pool first). ``--json`` prints ``{"input", "how", "by", "tables":
 {column: {group: {metric: {"positive", "negative", "difference"}}}}}`` with null for
@@ -14,7 +14,7 @@ import json
 import math
 import sys
 
-from analysis.gaps import POSITIVE_REDUCTIONS
+from analysis.model import POSITIVE_REDUCTIONS
 
 
 def register(subparsers) -> None:
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.formats import load
-    from analysis.stats import format_table, summary_table
+    from analysis.measure.stats import format_table, summary_table
 
     nset = load(args.input, format=args.format)
     columns = ["score"] + (["ce_score"] if "ce_score" in nset.pairs.columns else [])

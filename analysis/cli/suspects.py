@@ -1,6 +1,6 @@
 """``python -m analysis suspects POOL --out SUSPECTS.parquet``: rank negatives for review.
 
-Computes the false-negative signals of ``analysis.signals`` for every negative of POOL:
+Computes the false-negative signals of ``analysis.false_negatives.signals`` for every negative of POOL:
 margin (from the scores), near_duplicate and same_cluster (document embeddings from the
 pool's model, through the embedding cache; k-means clusters), cross_encoder (the file's
 ``ce_score``, or ``--cross-encoder`` rescores), answer_match (``--answers``, or an ``answers``
@@ -59,17 +59,17 @@ def read_answers(path) -> dict[str, list[str]]:
 
 def run(args: argparse.Namespace) -> int:
     from analysis.cli.project import embed_set
-    from analysis.clusters import kmeans_labels
+    from analysis.false_negatives.signals import SIGNALS, find_suspects
     from analysis.formats import load
+    from analysis.measure.clusters import kmeans_labels
     from analysis.model import DataError
-    from analysis.signals import SIGNALS, find_suspects
 
     if not 0 <= args.threshold <= 1:
         raise DataError(f"--threshold must be in [0, 1], got {args.threshold}", field="threshold")
     nset = load(args.pool, format=args.format)
     answers = read_answers(args.answers) if args.answers else None
     if args.cross_encoder and not ("ce_score" in nset.pairs and nset.pairs["ce_score"].notna().any()):
-        from analysis.rerank import add_ce_scores, load_cross_encoder
+        from analysis.scoring.rerank import add_ce_scores, load_cross_encoder
 
         nset = add_ce_scores(nset, load_cross_encoder(args.cross_encoder))
     _, emb = embed_set(nset, model=args.model, roles=("document",))

@@ -2,12 +2,12 @@
 
 ``reproduce(settings)`` walks the export path backwards:
 
-1. **Check the inputs.** Every recorded file's sha256 must match (``settings.changed_inputs``);
+1. **Check the inputs.** Every recorded file's sha256 must match (``inputs.changed_inputs``);
    a changed, missing or new file refuses with a message listing them, unless
    ``allow_changed_data`` (then each becomes a warning).
 2. **Get the pool.** A pool Parquet file is read as it is; a raw dataset is loaded
    (``analysis.formats.load``, the recorded format) and pooled again with the recorded
-   ``analysis.pool.build_pool`` settings (the embedding cache makes that cheap), or used as
+   ``analysis.scoring.pool.build_pool`` settings (the embedding cache makes that cheap), or used as
    loaded when there are none. Only the rows of source ``"pool"`` are candidates
    (:func:`candidate_pool`).
 3. **Select.** The strategy is rebuilt from ``{name, params}`` and draws from
@@ -16,7 +16,7 @@
 4. **Prove it.** When the settings carry a selection fingerprint, the new selection's
    ``settings.selection_digest`` must equal it; otherwise the data matched but something else
    (the code, the model files) changed, and apply refuses rather than hand back other negatives.
-5. **Training data.** Review decisions are applied (``analysis.training_data``) and the result
+5. **Training data.** Review decisions are applied (``analysis.export.training_data``) and the result
    is written by ``analysis.formats.write``.
 """
 
@@ -29,9 +29,10 @@ from typing import Callable
 
 import numpy as np
 
-from analysis import settings as settings_mod
+from analysis.export import settings as settings_mod
+from analysis.export.inputs import changed_inputs, resolve_path
+from analysis.export.settings import Settings
 from analysis.model import DataError, NegativeSet
-from analysis.settings import Settings
 
 POOL_SOURCE = "pool"
 Progress = Callable[[int, int, str], None]
@@ -67,7 +68,7 @@ def candidate_pool(nset: NegativeSet) -> NegativeSet:
 def dataset_path(settings: Settings, *, base: str | os.PathLike | None = None,
                  data: str | os.PathLike | None = None) -> Path:
     """Where the dataset is: ``data`` when given, else the recorded path (relative to ``base``)."""
-    return Path(data) if data is not None else settings_mod.resolve_path(settings.dataset["path"], base)
+    return Path(data) if data is not None else resolve_path(settings.dataset["path"], base)
 
 
 def load_inputs(settings: Settings, *, base=None, data=None) -> tuple[NegativeSet, NegativeSet | None]:
@@ -81,7 +82,7 @@ def load_inputs(settings: Settings, *, base=None, data=None) -> tuple[NegativeSe
     corpus_entry = settings.dataset.get("corpus")
     corpus = None
     if corpus_entry:
-        corpus = load(settings_mod.resolve_path(corpus_entry["path"], base),
+        corpus = load(resolve_path(corpus_entry["path"], base),
                       format=corpus_entry.get("format"))
     return nset, corpus
 
@@ -93,7 +94,7 @@ def load_pool(settings: Settings, *, base=None, data=None, cache_dir=None,
 
     if settings.dataset["kind"] == "pool":
         return candidate_pool(read_pool(dataset_path(settings, base=base, data=data)))
-    from analysis.pool import build_pool
+    from analysis.scoring.pool import build_pool
 
     nset, corpus = load_inputs(settings, base=base, data=data)
     if not settings.pool:
@@ -114,11 +115,11 @@ def reproduce(settings: Settings, *, base: str | os.PathLike | None = None,
               progress: Progress | None = None) -> Applied:
     """Steps 1-5 of the module docstring; raises DataError when the inputs or the result
     differ from the export (inputs: unless ``allow_changed_data``)."""
+    from analysis.export.training_data import training_set
     from analysis.strategies import from_json
-    from analysis.training_data import training_set
 
     warnings = []
-    changed = settings_mod.changed_inputs(settings, base=base, data=data)
+    changed = changed_inputs(settings, base=base, data=data)
     if changed and not allow_changed_data:
         raise DataError("the input data changed since the settings were exported:\n  "
                         + "\n  ".join(changed)
@@ -163,7 +164,7 @@ def apply_file(path: str | os.PathLike, out: str | os.PathLike, *, format: str |
     ``format`` and ``scores`` default to the settings' ``output``; the format else ``sentence-transformers``
     (triplets); relative dataset paths are taken from the settings file's folder.
     """
-    from analysis.training_data import write_training_data
+    from analysis.export.training_data import write_training_data
 
     path = Path(path)
     settings = settings_mod.read(path)

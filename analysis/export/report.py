@@ -3,14 +3,14 @@
 ``build_report(pool, strategies, seed=...)`` returns one HTML document holding:
 
 1. the input and pool settings, and each strategy's parameters;
-2. the positive / negative / difference score statistics per source (``analysis.stats``:
+2. the positive / negative / difference score statistics per source (``analysis.measure.stats``:
    the table sentence-transformers prints), the pool first, then each selection;
 3. per strategy, histograms of the chosen negatives' raw rank (positives counted, as
    FlagEmbedding's range), rank among non-positives (sentence-transformers' ``range_min``
-   convention) and score gap ``s_pos - s`` (``analysis.compare``);
+   convention) and score gap ``s_pos - s`` (``analysis.measure.compare``);
 4. the metrics table (coverage, ranks, gaps, suspects, diversity, reuse), the Jaccard overlap
    of every two selections, and each selection's filter report;
-5. the top false-negative suspects of the pool by combined risk (``analysis.signals``; the
+5. the top false-negative suspects of the pool by combined risk (``analysis.false_negatives.signals``; the
    signals the pool allows without re-encoding: margin, and cross-encoder when it has
    ``ce_score``), with the strategies that chose each.
 
@@ -54,7 +54,7 @@ th{background:#f6f8fa}td.text{text-align:left;max-width:28rem}
 def build_report(pool: NegativeSet, strategies: Mapping, *, seed: int = 0,
                  title: str = "NegLens report", source: str | None = None) -> str:
     """The HTML report of ``strategies`` (label -> Strategy) run on ``pool``'s candidate rows."""
-    from analysis.apply import candidate_pool
+    from analysis.export.apply import candidate_pool
 
     if not strategies:
         raise DataError("the report needs at least one strategy", field="strategy")
@@ -103,7 +103,7 @@ def _header(pool: NegativeSet, strategies: Mapping, seed: int, title: str, sourc
 
 
 def _statistics(pool: NegativeSet, selections: Mapping) -> str:
-    from analysis.stats import summary_table
+    from analysis.measure.stats import summary_table
 
     frames = [pool.pairs[["qid", "did", "label", "score"]].assign(source="pool")]
     for label, selection in selections.items():
@@ -126,7 +126,7 @@ def _statistics(pool: NegativeSet, selections: Mapping) -> str:
 
 
 def _distributions(pool: NegativeSet, selections: Mapping, charts: "_Charts") -> list[str]:
-    from analysis.compare import histogram, selected_rows
+    from analysis.measure.compare import histogram, selected_rows
 
     rows = selected_rows(pool, selections)
     out = ["<h2>Rank and gap distributions</h2>"]
@@ -143,7 +143,7 @@ def _distributions(pool: NegativeSet, selections: Mapping, charts: "_Charts") ->
 
 
 def _metrics(pool: NegativeSet, selections: Mapping, charts: "_Charts") -> list[str]:
-    from analysis.compare import overlap, summary
+    from analysis.measure.compare import overlap, summary
 
     table = summary(pool, selections).set_index("selection").drop(columns=["strategy"])
     out = ["<h2>Metrics</h2>",
@@ -161,8 +161,8 @@ def _metrics(pool: NegativeSet, selections: Mapping, charts: "_Charts") -> list[
 
 
 def _suspects(pool: NegativeSet, selections: Mapping) -> list[str]:
-    from analysis.gaps import pair_positive_scores
-    from analysis.signals import SIGNAL_RULES, find_suspects
+    from analysis.false_negatives.signals import SIGNAL_RULES, find_suspects
+    from analysis.measure.gaps import pair_positive_scores
 
     found = find_suspects(pool.pairs)
     signals = [c[:-len("_score")] for c in found.columns if c.endswith("_score") and c != "score"]

@@ -1,6 +1,6 @@
 """The settings file: one JSON document that reproduces a selection bit for bit (DESIGN.md s. 7).
 
-Layout (``analysis/schema/settings.schema.json`` is the authority; ``format_version`` 1)::
+Layout (``analysis/export/schema/settings.schema.json`` is the authority; ``format_version`` 1)::
 
     {"format_version": 1, "created": "...Z",
      "dataset": {"path": ..., "kind": "pool"|"raw", "format": null|name,
@@ -16,11 +16,11 @@ Rules:
 
 - ``dataset.kind`` is ``"pool"`` when the input is a pool Parquet file (``analysis.formats.pool``):
   applying it reads the pool and encodes nothing. Otherwise it is ``"raw"``: ``pool`` then holds
-  the ``analysis.pool.build_pool`` arguments that rebuild the pool (the embedding cache makes
+  the ``analysis.scoring.pool.build_pool`` arguments that rebuild the pool (the embedding cache makes
   that cheap the second time), or is null when the loaded set itself was sampled (a file that
   carries its own ranks and scores).
 - Every input file is listed with its sha256 and size: the file itself, or every file under a
-  folder (``analysis.workspace.data_files``: hidden files are left out). Paths inside ``files``
+  folder (``analysis.formats.identity.data_files``: hidden files are left out). Paths inside ``files``
   are relative to the dataset folder (a single file lists its own name). ``dataset.path`` is
   stored absolute; a relative one (edited by hand) is taken relative to the settings file.
 - ``selection.sha256`` fingerprints the exported selection (:func:`selection_digest`), so
@@ -44,12 +44,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from analysis.export.inputs import file_digests
+from analysis.false_negatives.review import VERDICTS
 from analysis.model import DataError
-from analysis.review import VERDICTS
 
 FORMAT_VERSION = 1
 POOL_KEYS = ("model", "model_identity", "top_n", "query_prompt", "document_prompt", "cross_encoder")
-_READ_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -82,65 +82,6 @@ class Settings:
         """A copy with other review decisions (validated) and optionally another FN action."""
         return replace(self, decisions=check_decisions(decisions),
                        false_negatives=false_negatives or self.false_negatives)
-
-
-# -- input files ----------------------------------------------------------------------------------
-def sha256_file(path: str | os.PathLike) -> str:
-    """sha256 (hex) of a file's bytes, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_READ_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def file_digests(path: str | os.PathLike) -> list[dict]:
-    """``[{"path", "sha256", "bytes"}]`` for a file (its name) or each file under a folder."""
-    from analysis.workspace import data_files
-
-    path = Path(path)
-    files = data_files(path)
-    return [{"path": f.name if path.is_file() else f.relative_to(path).as_posix(),
-             "sha256": sha256_file(f), "bytes": f.stat().st_size} for f in files]
-
-
-def changed_inputs(settings: Settings, *, base: str | os.PathLike | None = None,
-                   data: str | os.PathLike | None = None) -> list[str]:
-    """What no longer matches the recorded files: one line per changed, missing or new file.
-
-    ``base`` is the folder relative dataset paths are taken from; ``data`` replaces the
-    dataset path (the same data moved elsewhere). An empty list means every sha256 matches.
-    """
-    problems = []
-    entries = [("dataset", settings.dataset, data)]
-    if settings.dataset.get("corpus"):
-        entries.append(("corpus", settings.dataset["corpus"], None))
-    for role, entry, override in entries:
-        path = Path(override) if override is not None else resolve_path(entry["path"], base)
-        if not path.exists():
-            problems.append(f"{role} {path}: no such file or folder")
-            continue
-        recorded = {f["path"]: f for f in entry["files"]}
-        found = {f["path"]: f for f in file_digests(path)}
-        if path.is_file() and len(recorded) == 1:   # one file: its name may change with --data
-            found = {name: dict(f) for name, f in zip(recorded, found.values())}
-        for name in sorted(recorded.keys() | found.keys()):
-            where = path if path.is_file() else path / name
-            if name not in found:
-                problems.append(f"{role} file {where}: missing (recorded sha256 "
-                                f"{recorded[name]['sha256'][:12]}...)")
-            elif name not in recorded:
-                problems.append(f"{role} file {where}: new file, not in the settings")
-            elif found[name]["sha256"] != recorded[name]["sha256"]:
-                problems.append(f"{role} file {where}: sha256 {found[name]['sha256'][:12]}... "
-                                f"!= recorded {recorded[name]['sha256'][:12]}...")
-    return problems
-
-
-def resolve_path(path: str, base: str | os.PathLike | None) -> Path:
-    """``path`` as stored; relative paths are taken from ``base`` (the settings file's folder)."""
-    candidate = Path(path).expanduser()
-    return candidate if candidate.is_absolute() or base is None else Path(base) / candidate
 
 
 # -- building -------------------------------------------------------------------------------------
@@ -259,10 +200,10 @@ def _plain(value: Any) -> Any:
 # -- reading, writing, validating -------------------------------------------------------------------
 @cache
 def schema() -> dict:
-    """The JSON Schema of settings files (``analysis/schema/settings.schema.json``)."""
+    """The JSON Schema of settings files (``analysis/export/schema/settings.schema.json``)."""
     from importlib.resources import files
 
-    return json.loads(files("analysis").joinpath("schema", "settings.schema.json").read_text("utf-8"))
+    return json.loads(files("analysis.export").joinpath("schema", "settings.schema.json").read_text("utf-8"))
 
 
 def validate(doc: Any, *, file: str | None = None) -> None:

@@ -2,7 +2,7 @@
 
 ``training_set(pool, selection, decisions=...)`` is ``Selection.training_set`` (every labelled
 positive of the pool plus the chosen negatives, ordered by ``(qid, rank)``, ``source`` = the
-strategy) with the reviewer's verdicts applied as RLHN does (``analysis.review.apply_decisions``):
+strategy) with the reviewer's verdicts applied as RLHN does (``analysis.false_negatives.review.apply_decisions``):
 a ``false_negative`` verdict on a chosen negative drops it (``false_negatives="drop"``) or
 relabels it as a positive (``"promote"``); ``true_negative`` and ``unsure`` change nothing.
 Verdicts on pairs the selection did not choose are counted, not applied.
@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.false_negatives.review import ACTIONS as FALSE_NEGATIVE_ACTIONS
+from analysis.false_negatives.review import apply_decisions
 from analysis.model import DataError, NegativeSet
-from analysis.review import ACTIONS as FALSE_NEGATIVE_ACTIONS
-from analysis.review import apply_decisions
 
 FORMATS = ("sentence-transformers/triplet", "sentence-transformers/n-tuple",
            "sentence-transformers/labeled-pair", "sentence-transformers/labeled-list",
@@ -52,7 +52,7 @@ def training_set(pool: NegativeSet, selection, *, decisions: Iterable[dict] = ()
     """The selection's training data with decisions applied, and notes on what they changed.
 
     ``decisions`` are ``{qid, did, verdict, ...}`` dicts (a settings file's) or a
-    ``ReviewStore.all()`` table; they are applied by ``analysis.review.apply_decisions``.
+    ``ReviewStore.all()`` table; they are applied by ``analysis.false_negatives.review.apply_decisions``.
     """
     if false_negatives not in FALSE_NEGATIVE_ACTIONS:
         raise DataError(f"false_negatives must be one of {FALSE_NEGATIVE_ACTIONS}, got "

@@ -10,7 +10,7 @@ Two kinds of ground truth:
 - **Planted positives** (sample_data): a ``query-id<TAB>corpus-id`` file of passages that answer
   a query but are not labelled (``ground_truth/unlabelled_positives.tsv``).
 
-Then a pool is mined (``analysis.pool.build_pool``, top 100 by default) and every pool
+Then a pool is mined (``analysis.scoring.pool.build_pool``, top 100 by default) and every pool
 negative (``source == "pool"``, label 0) is a candidate; the hidden or planted ones are the
 false negatives to find. Each ranking is scored over that one global review queue (all
 queries together, as a reviewer would work through it):
@@ -35,8 +35,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.false_negatives.signals import RISK_THRESHOLD, SIGNALS, find_suspects
+from analysis.formats.qrels import read_judgements
 from analysis.model import DataError, NegativeSet
-from analysis.signals import RISK_THRESHOLD, SIGNALS, find_suspects
 
 TRUTH_FILE = Path("ground_truth") / "unlabelled_positives.tsv"
 METRIC_COLUMNS = ["ranking", "ap", "flagged", "hits", "precision", "recall"]
@@ -76,19 +77,23 @@ def hide_positives(nset: NegativeSet) -> tuple[NegativeSet, pd.DataFrame]:
 
 
 def read_truth(path: str | os.PathLike, nset: NegativeSet) -> pd.DataFrame:
-    """The ``qid, did`` pairs of a ground-truth TSV (header ``query-id corpus-id``), checked
-    against the set's ids."""
+    """The relevant ``qid, did`` pairs of a ground-truth qrels file (``analysis.formats.qrels``
+    rules), checked against the set's ids: an unreadable line or an unknown id stops it."""
     path = Path(path)
-    table = pd.read_csv(path, sep="\t", dtype=str)
-    if list(table.columns[:2]) != ["query-id", "corpus-id"]:
-        raise DataError("expected a header starting query-id<TAB>corpus-id", file=str(path), line=1)
-    table = table.iloc[:, :2].set_axis(["qid", "did"], axis=1)
-    for column, known in (("qid", nset.queries["qid"]), ("did", nset.docs["did"])):
-        unknown = ~table[column].isin(known.astype(str))
-        if unknown.any():
-            raise DataError(f"unknown {column} {table.loc[unknown, column].iloc[0]!r}", file=str(path),
-                            line=int(np.flatnonzero(unknown)[0]) + 2, field=column)
-    return table.drop_duplicates().reset_index(drop=True)
+    qrels = read_judgements(path)
+    if qrels.skipped:
+        line, exc = qrels.skipped[0]
+        raise DataError(exc.reason, file=str(path), line=line, field=exc.field)
+    known = {"qid": set(nset.queries["qid"].astype(str)), "did": set(nset.docs["did"].astype(str))}
+    rows = []
+    for row in qrels.judgements:
+        for column, value in (("qid", row.qid), ("did", row.did)):
+            if value not in known[column]:
+                raise DataError(f"unknown {column} {value!r}", file=str(path), line=row.line,
+                                field=column)
+        if row.relevant:
+            rows.append((row.qid, row.did))
+    return pd.DataFrame(rows, columns=["qid", "did"], dtype=str).drop_duplicates().reset_index(drop=True)
 
 
 def ranking_metrics(y_true: np.ndarray, scores: dict[str, np.ndarray],
@@ -121,7 +126,7 @@ def evaluate_pool(pool: NegativeSet, truth: pd.DataFrame, *, doc_embeddings: np.
                   doc_clusters: np.ndarray | None = None,
                   threshold: float = RISK_THRESHOLD) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics table, the suspects table with a ``truth`` column) for the pool's negatives."""
-    from analysis.clusters import kmeans_labels
+    from analysis.measure.clusters import kmeans_labels
 
     pairs = pool.pairs[pool.pairs["source"].astype(str) == "pool"].reset_index(drop=True)
     if doc_clusters is None:
@@ -151,8 +156,8 @@ def evaluate_dataset(nset: NegativeSet, truth: pd.DataFrame, *, name: str, top_n
                      model=None, cross_encoder=None, threshold: float = RISK_THRESHOLD,
                      progress=None) -> Evaluation:
     """Mine a pool of ``nset`` and measure the signals against ``truth`` (qid, did)."""
-    from analysis.encode import Encoder, load_encoder
-    from analysis.pool import build_pool
+    from analysis.scoring.encode import Encoder, load_encoder
+    from analysis.scoring.pool import build_pool
 
     encoder = model if isinstance(model, Encoder) else load_encoder(model)
     pool = build_pool(nset, model=encoder, top_n=top_n, cross_encoder=cross_encoder,

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from analysis.formats.identity import REVIEW_FILE
 from analysis.model import DataError
 
 VERDICTS = ("false_negative", "true_negative", "unsure")
@@ -43,7 +44,7 @@ COLUMNS = ["qid", "did", "verdict", "marked_at"]
 def default_review_path(data_path: str | os.PathLike) -> Path:
     """Where the decisions about ``data_path`` live; see the rules."""
     data = Path(data_path).expanduser().resolve()
-    beside = data / "neglens-review.json" if data.is_dir() else data.with_name(data.name + ".neglens-review.json")
+    beside = data / REVIEW_FILE if data.is_dir() else data.with_name(data.name + ".neglens-review.json")
     if beside.exists() or os.access(beside.parent, os.W_OK):
         return beside
     env = os.environ.get("NEGLENS_CACHE_DIR")

@@ -13,7 +13,7 @@ threshold in units of a stated width, so the threshold maps to exactly 0.5 and t
   ``z = (s_neg - t) / (0.02 * max(|s_pos|, 0.001))``: for ``s_pos > 0``, width 0.02 of the
   ratio, so ratio 0.95 -> 0.5, 0.99 -> 0.88, 1.05 -> 0.99, 0.90 -> 0.08.
 - ``cross_encoder`` (negminer, RLHN): with ``ce_score`` in [0, 1] (a sigmoid, as
-  ``analysis.rerank`` stores it), flag ``ce_neg >= ce_pos - 0.05``;
+  ``analysis.scoring.rerank`` stores it), flag ``ce_neg >= ce_pos - 0.05``;
   ``z = (ce_neg - ce_pos + 0.05) / 0.02``.
 - ``near_duplicate`` (negminer ``dup_threshold``): ``c`` = highest cosine between the
   negative's document embedding and the query's positives' ones; flag ``c >= 0.95``;
@@ -56,8 +56,8 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from analysis.clusters import same_cluster_as_positive
-from analysis.gaps import pair_positive_scores
+from analysis.measure.clusters import same_cluster_as_positive
+from analysis.measure.gaps import pair_positive_scores
 from analysis.model import DataError
 
 PERC_POS = 0.95

@@ -130,6 +130,7 @@ carries (for "did you mean" hints); `files=False` marks folder formats.
 """
 
 from analysis.formats._builder import text_id
-from analysis.formats._registry import Format, detect_format, formats, load, write
+from analysis.formats._dispatch import detect_format, load, write
+from analysis.formats._registry import Format, formats
 
 __all__ = ["Format", "detect_format", "formats", "load", "text_id", "write"]

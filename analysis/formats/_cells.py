@@ -17,7 +17,7 @@ import io
 import json
 import tokenize
 
-from analysis.formats._read import RowError
+from analysis.formats._errors import RowError
 
 
 def parse_list_cell(cell: str, field: str) -> list:

@@ -19,18 +19,9 @@ import math
 from collections.abc import Iterator
 from pathlib import Path
 
+from analysis.formats._cells import parse_list_cell
+from analysis.formats._errors import RowError
 from analysis.model import DataError
-
-
-class RowError(Exception):
-    """One row is unusable because of ``field``: caught by the loader and counted as a skip."""
-
-    def __init__(self, field: str | None, reason: str):
-        super().__init__(reason)
-        self.field, self.reason = field, reason
-
-    def describe(self) -> str:
-        return f'field "{self.field}": {self.reason}' if self.field else self.reason
 
 
 def check_file(path: Path) -> None:
@@ -171,8 +162,6 @@ def check_label(value, field: str) -> int:
 
 def _as_list(value, field: str) -> list:
     if isinstance(value, str):
-        from analysis.formats._cells import parse_list_cell
-
         value = parse_list_cell(value, field)
     elif hasattr(value, "tolist") and not isinstance(value, list):
         value = value.tolist()

@@ -25,8 +25,16 @@ import math
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
-from analysis.formats._read import RowError, check_text, decode_line, get_field, iter_jsonl, iter_lines
+from analysis.formats._read import (
+    RowError,
+    check_text,
+    decode_line,
+    get_field,
+    iter_jsonl,
+    iter_lines,
+)
 from analysis.formats._registry import Format
+from analysis.formats.qrels import read_judgements
 from analysis.model import DataError, NegativeSet
 
 RUN_NAMES = ("run.trec",)
@@ -141,25 +149,23 @@ def _columns(file: Path, builder: SetBuilder, count: int):
 
 
 def _read_qrels(file: Path, builder: SetBuilder, texts: dict) -> dict[tuple[str, str], int]:
+    qrels = read_judgements(file)
+    for line, exc in qrels.skipped:
+        builder.skip(line, exc)
     judged: dict[tuple[str, str], int] = {}
-    for line, (qid, did, score, *_) in _columns(file, builder, 3):
+    for row in qrels.judgements:
         try:
-            try:
-                label = int(float(score) > 0)
-            except ValueError:
-                if line == 1:
-                    continue  # the header line: query-id corpus-id score
-                raise RowError("score", f"expected a number, got {score!r}") from None
-            if qid not in texts:
-                raise RowError("query-id", f"query {qid!r} is not in queries.jsonl")
-            if did not in builder.docs:
-                raise RowError("corpus-id", f"document {did!r} is not in corpus.jsonl")
+            if row.qid not in texts:
+                raise RowError("query-id", f"query {row.qid!r} is not in queries.jsonl")
+            if row.did not in builder.docs:
+                raise RowError("corpus-id", f"document {row.did!r} is not in corpus.jsonl")
         except RowError as exc:
-            builder.skip(line, exc)
+            builder.skip(row.line, exc)
             continue
-        text, qline = texts[qid]
-        builder.pair(builder.query(text, qid=qid, line=qline), did, label, line=line)
-        judged[(qid, did)] = label
+        text, qline = texts[row.qid]
+        label = int(row.relevant)
+        builder.pair(builder.query(text, qid=row.qid, line=qline), row.did, label, line=row.line)
+        judged[(row.qid, row.did)] = label
     return judged
 
 

@@ -21,8 +21,15 @@ import math
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
-from analysis.formats._read import (RowError, check_scores, check_text, check_text_list,
-                                    first_json_object, get_field, iter_jsonl)
+from analysis.formats._read import (
+    RowError,
+    check_scores,
+    check_text,
+    check_text_list,
+    first_json_object,
+    get_field,
+    iter_jsonl,
+)
 from analysis.formats._registry import Format
 from analysis.formats._tables import write_jsonl
 from analysis.formats._writing import query_groups, refuse, require_scores

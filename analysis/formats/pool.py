@@ -36,7 +36,13 @@ import numpy as np
 import pandas as pd
 
 from analysis.formats._registry import Format
-from analysis.model import OPTIONAL_FLOAT_COLUMNS, PAIR_COLUMNS, DataError, NegativeSet, Skip
+from analysis.model import (
+    OPTIONAL_FLOAT_COLUMNS,
+    PAIR_COLUMNS,
+    DataError,
+    NegativeSet,
+    Skip,
+)
 
 METADATA_KEY = b"neglens"
 KIND = "pool"
@@ -197,3 +203,10 @@ def _write(nset: NegativeSet, path: Path, **options) -> Path:
 
 FORMAT = Format(name=KIND, detect=detect, load=_load, write=_write, priority=100,
                 fields=(*PAIR_COLUMNS, *TEXT_COLUMNS), files=False)
+
+
+def is_pool(nset: NegativeSet) -> bool:
+    """True when ``nset`` already is a candidate pool: it holds ranked, scored rows of source
+    ``"pool"`` (a pool file written by ``python -m analysis pool`` or by the workspace)."""
+    candidates = nset.pairs["source"] == "pool"
+    return bool(candidates.any()) and nset.has_ranks and nset.has_scores

@@ -31,11 +31,25 @@ from collections import Counter
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
-from analysis.formats._read import (RowError, check_label, check_list, check_score,
-                                    check_scores, check_text,
-                                    check_text_list, get_field, suggestion)
+from analysis.formats._read import (
+    RowError,
+    check_label,
+    check_list,
+    check_score,
+    check_scores,
+    check_text,
+    check_text_list,
+    get_field,
+    suggestion,
+)
 from analysis.formats._registry import Format
-from analysis.formats._tables import is_neglens_parquet, peek_columns, read_table, table_kind, write_table
+from analysis.formats._tables import (
+    is_neglens_parquet,
+    peek_columns,
+    read_table,
+    table_kind,
+    write_table,
+)
 from analysis.formats._writing import query_groups, refuse, require_scores
 from analysis.model import DataError, NegativeSet
 

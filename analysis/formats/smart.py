@@ -34,6 +34,7 @@ from pathlib import Path
 from analysis.formats._builder import SetBuilder
 from analysis.formats._read import RowError, decode_line, iter_lines
 from analysis.formats._registry import Format
+from analysis.formats.qrels import TREC, read_judgements
 from analysis.model import DataError, NegativeSet
 
 MARKER = re.compile(r"^\.([A-Z])(?:\s+(.*?))?\s*$")
@@ -183,47 +184,39 @@ def _finish(record: dict | None, file: Path, builder: SetBuilder):
 
 
 def _read_rels(file: Path, builder: SetBuilder, num_queries: int) -> str:
-    rows = []
-    for line, raw in iter_lines(file):
+    qrels = read_judgements(file)
+    for line, exc in qrels.skipped:
+        builder.skip(line, exc)
+    trec = qrels.layout == TREC
+    graded = not trec and any(row.grade not in (None, 0) for row in qrels.judgements)
+    for row in qrels.judgements:
         try:
-            tokens = decode_line(raw, line).split()
-            if tokens and not (2 <= len(tokens) <= 4 and all(NUMBER.match(t) for t in tokens)):
-                raise RowError(None, f"expected 2 to 4 numbers, got {' '.join(tokens)[:40]!r}")
+            if not NUMBER.match(row.did):
+                raise RowError("document", f"expected a document number, got {row.did[:40]!r}")
+            label = _label(row.grade, trec=trec, graded=graded)
+            if not row.qid.isdigit() or not 1 <= int(row.qid) <= num_queries:
+                raise RowError("query", f"query {row.qid} is not among the {num_queries} queries")
+            if _number(row.did) not in builder.docs:
+                raise RowError("document", f"document {row.did} is not in the documents file")
         except RowError as exc:
-            builder.skip(line, exc)
+            builder.skip(row.line, exc)
             continue
-        if tokens:
-            rows.append((line, tokens))
-    trec = bool(rows) and all(len(t) == 4 and t[1] == "0" for _, t in rows)
-    graded = not trec and any(len(t) >= 3 and float(t[2]) != 0 for _, t in rows)
-    for line, tokens in rows:
-        try:
-            query, doc = (tokens[0], tokens[2]) if trec else (tokens[0], tokens[1])
-            label = _label(tokens, trec=trec, graded=graded)
-            if not query.isdigit() or not 1 <= int(query) <= num_queries:
-                raise RowError("query", f"query {query} is not among the {num_queries} queries")
-            if _number(doc) not in builder.docs:
-                raise RowError("document", f"document {doc} is not in the documents file")
-        except RowError as exc:
-            builder.skip(line, exc)
-            continue
-        builder.pair(str(int(query)), _number(doc), label, line=line)
+        builder.pair(str(int(row.qid)), _number(row.did), label, line=row.line)
     return ("trec: rel > 0 positive" if trec else
             "cleverdon codes: 1..4 positive, -1 and 5 judged negative" if graded else
             "every listed pair is positive")
 
 
-def _label(tokens: list[str], *, trec: bool, graded: bool) -> int:
+def _label(grade: float | None, *, trec: bool, graded: bool) -> int:
     if trec:
-        return int(float(tokens[3]) > 0)
-    if not graded:
+        return int(grade > 0)
+    if not graded or grade is None:
         return 1
-    code = float(tokens[2])
-    if code in (1, 2, 3, 4):
+    if grade in (1, 2, 3, 4):
         return 1
-    if code in (-1, 5):
+    if grade in (-1, 5):
         return 0
-    raise RowError("code", f"relevance code {tokens[2]} is not 1..4, -1 or 5")
+    raise RowError("code", f"relevance code {grade:g} is not 1..4, -1 or 5")
 
 
 FORMAT = Format(name="smart", detect=detect, load=load, priority=30, files=False)

@@ -21,8 +21,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
-from analysis.formats._read import (RowError, check_text, first_json_object, get_field,
-                                    iter_jsonl, suggestion)
+from analysis.formats._read import (
+    RowError,
+    check_text,
+    first_json_object,
+    get_field,
+    iter_jsonl,
+    suggestion,
+)
 from analysis.formats._registry import Format
 from analysis.formats._tables import write_jsonl
 from analysis.formats._writing import query_groups, refuse

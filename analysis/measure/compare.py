@@ -27,7 +27,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from analysis.gaps import POSITIVE_REDUCTIONS, positive_scores
+from analysis.measure.gaps import POSITIVE_REDUCTIONS, positive_scores
 from analysis.model import DataError, NegativeSet
 
 SUSPECT_RATIO = 0.95

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-POSITIVE_REDUCTIONS = ("min", "mean", "max")
+from analysis.model import POSITIVE_REDUCTIONS
 
 
 def positive_scores(pairs: pd.DataFrame, *, how: str = "min", column: str = "score") -> np.ndarray:

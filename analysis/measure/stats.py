@@ -5,7 +5,7 @@ Count, Mean, Median, Std, Min, 25%, 50%, 75%, Max; columns Positive, Negative, D
 The same statistics, computed the same way:
 
 - Positive: the scores of labelled positive pairs; Negative: the scores of label-0 pairs;
-  Difference: ``gap = s_pos - s_neg`` per negative pair (``analysis.gaps``, ``s_pos`` the
+  Difference: ``gap = s_pos - s_neg`` per negative pair (``analysis.measure.gaps``, ``s_pos`` the
   minimum over the query's positives by default: sentence-transformers' "harder positive").
 - Median is ``torch.median``'s: the *lower* of the two middle values for an even count, so it
   can differ from 50%, which interpolates linearly (``torch.quantile``, numpy's default).
@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.gaps import POSITIVE_REDUCTIONS, positive_scores
+from analysis.measure.gaps import POSITIVE_REDUCTIONS, positive_scores
 from analysis.model import DataError, NegativeSet
 
 METRICS = ("Count", "Mean", "Median", "Std", "Min", "25%", "50%", "75%", "Max")

@@ -14,9 +14,21 @@ a probe runs.
 """
 
 from analysis.probe.compare import Comparison, ProbeResult
-from analysis.probe.config import METRICS, ProbeSettings, StrategySpec, parse_strategy, quick
-from analysis.probe.data import (ProbeData, keep_positives, load_probe_data, probe_data, read_eval_qrels,
-                                 read_qrels)
+from analysis.probe.config import (
+                                 METRICS,
+                                 ProbeSettings,
+                                 StrategySpec,
+                                 parse_strategy,
+                                 quick,
+)
+from analysis.probe.data import (
+                                 ProbeData,
+                                 keep_positives,
+                                 load_probe_data,
+                                 probe_data,
+                                 read_eval_qrels,
+                                 read_qrels,
+)
 from analysis.probe.job import ProbeJob
 from analysis.probe.results import RunResult
 from analysis.probe.runner import find_finished, run_probe

@@ -5,7 +5,7 @@ For each strategy and metric:
 - ``mean``: the metric averaged over held-out queries, then over seeds; ``sd``: the standard
   deviation over seeds of the per-seed means (ddof 1; None with one seed).
 - ``vs_base``: the paired per-query difference against the untrained base model, with its
-  paired bootstrap interval over queries and seeds (``analysis.bootstrap``).
+  paired bootstrap interval over queries and seeds (``analysis.probe.bootstrap``).
 - ``vs_reference``: the same against the reference strategy, paired by query and by seed.
 - A difference whose interval contains 0 is reported as "within noise". With one seed the
   interval covers only which queries were held out, not training noise; the report says so.
@@ -21,8 +21,14 @@ from functools import cached_property
 
 import numpy as np
 
-from analysis.bootstrap import Interval, paired_bootstrap
-from analysis.probe.config import METRIC_LABELS, METRICS, ProbeSettings, StrategySpec, digest
+from analysis.probe.bootstrap import Interval, paired_bootstrap
+from analysis.probe.config import (
+    METRIC_LABELS,
+    METRICS,
+    ProbeSettings,
+    StrategySpec,
+    digest,
+)
 from analysis.probe.results import BASE, RunResult
 from analysis.probe.split import Split
 

@@ -78,7 +78,7 @@ class ProbeSettings:
     split_seed       seed of the train/held-out split (one split for every strategy and seed,
                      so per-query differences are paired)
     clusters         topic clusters the split is stratified by (0: no stratification;
-                     None: ``analysis.clusters.default_k``, round(sqrt(queries / 2)); never
+                     None: ``analysis.measure.clusters.default_k``, round(sqrt(queries / 2)); never
                      more than half the queries)
     epochs, max_steps, batch_size, learning_rate, warmup_ratio
                      the SentenceTransformerTrainer recipe (``max_steps`` > 0 overrides epochs)
@@ -86,7 +86,7 @@ class ProbeSettings:
     max_seq_length   token limit for training and evaluation of every model, the base included
                      (None: the model's own)
     eval_batch_size  encoding batch size during evaluation
-    resamples, confidence, bootstrap_seed   the paired bootstrap (``analysis.bootstrap``)
+    resamples, confidence, bootstrap_seed   the paired bootstrap (``analysis.probe.bootstrap``)
     device           torch device (None: CUDA when available, else the CPU)
     """
 

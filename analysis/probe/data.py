@@ -3,14 +3,14 @@
 Rules:
 
 - Training draws negatives from the **candidate pool**: the rows of source ``"pool"``
-  (``analysis.apply.candidate_pool``); its labelled positives are the training positives.
+  (``analysis.export.apply.candidate_pool``); its labelled positives are the training positives.
 - Evaluation ranks the **whole corpus**: every document of the dataset (or of the pool file, when
   that is all there is), plus any pool document it lacks.
 - **Relevance** for evaluation: every labelled positive of the dataset (all sources), plus
   extra judgements (``eval_qrels``: pairs that are relevant but must not be trained on, such as
   sample_data's planted unlabelled positives), plus review decisions confirming a false
   negative. Review decisions also remove that pair from training, as export does
-  (``analysis.training_data``, ``false_negatives="drop"``).
+  (``analysis.export.training_data``, ``false_negatives="drop"``).
 - ``train_positives=n`` keeps the first ``n`` positives of each query (in file order) for
   training and hides the others from the pool, so they can turn up as negatives, as unlabelled
   positives do in real mined data; evaluation still counts all of them (Cranfield: one
@@ -32,6 +32,7 @@ from typing import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from analysis.formats.qrels import read_judgements
 from analysis.model import DataError, NegativeSet, Skip
 from analysis.probe.config import ProbeSettings, digest
 
@@ -85,9 +86,9 @@ def probe_data(pool: NegativeSet, *, corpus: pd.DataFrame | None = None,
     ``relevant`` defaults to the pool's labelled positives (all sources); ``eval_qrels`` adds
     judgements; ``corpus`` defaults to the pool's documents and always gains the pool's.
     """
-    from analysis.apply import candidate_pool
-    from analysis.pool import merge_corpus
-    from analysis.settings import check_decisions
+    from analysis.export.apply import candidate_pool
+    from analysis.export.settings import check_decisions
+    from analysis.scoring.pool import merge_corpus
 
     if not isinstance(pool, NegativeSet):
         raise DataError(f"a pool must be a NegativeSet, got {type(pool).__name__}", field="pool")
@@ -125,11 +126,11 @@ def load_probe_data(path: str | os.PathLike, *, format: str | None = None,
     The pool is built with the probe's base model under its token limit (``settings``, a
     :class:`~analysis.probe.config.ProbeSettings`; None: the defaults), so the pool and the base
     model's evaluation share one encoding of the corpus through the embedding cache.
-    ``decisions`` None reads the review decisions stored beside the data (``analysis.review``)."""
+    ``decisions`` None reads the review decisions stored beside the data (``analysis.false_negatives.review``)."""
+    from analysis.false_negatives.review import ReviewStore
     from analysis.formats import load
-    from analysis.pool import build_pool
-    from analysis.review import ReviewStore
-    from analysis.workspace import is_pool
+    from analysis.formats.pool import is_pool
+    from analysis.scoring.pool import build_pool
 
     if decisions is None:
         decisions = ReviewStore.for_data(path).all().to_dict("records")
@@ -188,40 +189,24 @@ def read_eval_qrels(path: str | os.PathLike, pool: NegativeSet,
 
 def read_qrels(path: str | os.PathLike, *, queries: Iterable[str],
                docs: Iterable[str]) -> tuple[pd.DataFrame, list[Skip]]:
-    """Relevant ``(qid, did)`` pairs of a qrels file (module rules) and the lines skipped."""
+    """Relevant ``(qid, did)`` pairs of a qrels file (``analysis.formats.qrels`` rules) and the
+    lines naming unknown queries or documents, skipped; a line that is no judgement stops it."""
     path = Path(path)
     known_q, known_d = set(map(str, queries)), set(map(str, docs))
+    qrels = read_judgements(path)
+    if qrels.skipped:
+        line, exc = qrels.skipped[0]
+        raise DataError(exc.reason, file=str(path), line=line, field=exc.field)
     rows, skipped = [], []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError as exc:
-        raise DataError(f"not UTF-8 text ({exc.reason})", file=str(path)) from None
-    for number, line in enumerate(lines, start=1):
-        tokens = line.split()
-        if not tokens:
+    for row in qrels.judgements:
+        if not row.relevant:
             continue
-        if number == 1 and any(not _is_number(t) and "id" in t.lower() for t in tokens):
+        if row.qid not in known_q or row.did not in known_d:
+            what = f"query {row.qid!r}" if row.qid not in known_q else f"document {row.did!r}"
+            skipped.append(Skip(str(path), row.line, f"unknown {what}"))
             continue
-        if len(tokens) not in (2, 3, 4) or (len(tokens) > 2 and not _is_number(tokens[-1])):
-            raise DataError(f"a judgement is 'qid did [score]' or 'qid 0 did score', got {line!r}",
-                            file=str(path), line=number)
-        qid, did = (tokens[0], tokens[2]) if len(tokens) == 4 else (tokens[0], tokens[1])
-        if len(tokens) > 2 and float(tokens[-1]) <= 0:
-            continue
-        if qid not in known_q or did not in known_d:
-            what = f"query {qid!r}" if qid not in known_q else f"document {did!r}"
-            skipped.append(Skip(str(path), number, f"unknown {what}"))
-            continue
-        rows.append((qid, did))
+        rows.append((row.qid, row.did))
     return pd.DataFrame(rows, columns=["qid", "did"]).drop_duplicates(), skipped
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _table_digest(table: pd.DataFrame, columns: list[str]) -> str:

@@ -27,7 +27,9 @@ _EVALUATOR_KEYS = {"ndcg@10": "ndcg@10", "mrr@10": "mrr@10", "recall@100": "reca
 
 
 def _evaluator_class():
-    from sentence_transformers.sentence_transformer.evaluation import InformationRetrievalEvaluator
+    from sentence_transformers.sentence_transformer.evaluation import (
+        InformationRetrievalEvaluator,
+    )
 
     class PerQueryEvaluator(InformationRetrievalEvaluator):
         """``InformationRetrievalEvaluator`` that keeps each query's ranked hits."""

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from analysis.embedding_cache import default_cache_dir
 from analysis.probe.config import METRICS, digest
+from analysis.scoring.embedding_cache import default_cache_dir
 
 FORMAT = "neglens-probe-run"
 INDEX_FORMAT = "neglens-probe-index"

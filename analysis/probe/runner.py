@@ -3,16 +3,16 @@
 The order of work, and what is shared:
 
 1. The base model is loaded once, with the probe's ``max_seq_length``; its query and corpus
-   embeddings go through the embedding cache (``analysis.encode``; the namespace names the
+   embeddings go through the embedding cache (``analysis.scoring.encode``; the namespace names the
    token limit when it is not the model's own), so they are computed once per machine.
 2. The queries are split (``analysis.probe.split``), stratified by k-means topic clusters of
-   the base model's query embeddings (``analysis.clusters``).
+   the base model's query embeddings (``analysis.measure.clusters``).
 3. The base model is evaluated on the held-out queries against the whole corpus, reusing the
    cached corpus embeddings.
 4. For each strategy and seed: the strategy selects from the training queries' pool rows with
    ``numpy.random.default_rng(seed)``; review decisions are applied and the rows are shaped
    exactly as ``python -m analysis export`` would write a sentence-transformers n-tuple file
-   (``analysis.training_data``; queries with fewer negatives than asked are left out and
+   (``analysis.export.training_data``; queries with fewer negatives than asked are left out and
    counted); a fresh base model is fine-tuned (``analysis.probe.train``) and evaluated.
 5. Every evaluated model is a :class:`~analysis.probe.results.RunResult`, cached on disk: a
    rerun, or a run with one more strategy, only trains what is new. The finished probe is
@@ -165,7 +165,7 @@ def request_key(data: ProbeData, specs: list[StrategySpec], settings: ProbeSetti
     """What one probe request is indexed by: the data, the strategies in order, the reference,
     every setting, the base model's identity (its files) and the libraries' versions. Cheap: no
     model is loaded."""
-    from analysis.encode import model_identity, resolve_model
+    from analysis.scoring.encode import model_identity, resolve_model
 
     return RunCache.key({"data": data.digest, "strategies": [s.as_dict() for s in specs],
                          "reference": reference, "settings": settings.as_dict(),
@@ -204,7 +204,11 @@ def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=(),
     the queries trained on, a digest of the rows so identical training data shows, and how many
     of the negatives trained on are judged relevant in ``relevant``: the evaluation's
     ``(qid, did)`` judgements, which know positives the training file does not)."""
-    from analysis.training_data import shape_training_data, training_set, write_training_data
+    from analysis.export.training_data import (
+        shape_training_data,
+        training_set,
+        write_training_data,
+    )
 
     strategy = spec.create()
     selection = strategy.select(pool, np.random.default_rng(seed))
@@ -231,7 +235,7 @@ def training_rows(pool, spec: StrategySpec, *, seed: int, decisions=(),
 
 def _split(data: ProbeData, settings: ProbeSettings, encoder, cache_dir, report) -> Split:
     """Eligible queries (a training positive and a judgement), split with stratification."""
-    from analysis.clusters import default_k, kmeans_labels
+    from analysis.measure.clusters import default_k, kmeans_labels
 
     pairs = data.pool.pairs
     trainable = set(pairs.loc[pairs["label"] == 1, "qid"].astype(str))

@@ -6,7 +6,7 @@ Rules:
   the others are neither trained on nor evaluated, and are counted (``excluded``).
 - ``held_out = round(eval_fraction * n)``, at least 1, and at least 1 query is left to train.
 - Stratified: each stratum (a topic cluster of the query embeddings, k-means from
-  ``analysis.clusters``) holds out its share ``size * held_out / n``, rounded by the largest
+  ``analysis.measure.clusters``) holds out its share ``size * held_out / n``, rounded by the largest
   remainder method so the quotas add up exactly (ties: the larger stratum, then the lower
   label). Without strata, the whole set is one stratum.
 - Within a stratum the held-out queries are the first of a permutation drawn from the given

@@ -67,8 +67,8 @@ def load_model(settings: ProbeSettings, device: str):
     """A fresh copy of the base model from disk, with the probe's ``max_seq_length``."""
     from sentence_transformers import SentenceTransformer
 
-    from analysis.encode import resolve_model
     from analysis.model import DataError
+    from analysis.scoring.encode import resolve_model
 
     path = resolve_model(settings.model)
     try:
@@ -81,10 +81,16 @@ def load_model(settings: ProbeSettings, device: str):
 
 
 def base_encoder(settings: ProbeSettings, device: str):
-    """The base model as an :class:`~analysis.encode.Encoder` under the probe's token limit;
+    """The base model as an :class:`~analysis.scoring.encode.Encoder` under the probe's token limit;
     its cache identity names the limit when it is not the model's own, so embeddings made
     under another limit are never mixed in."""
-    from analysis.encode import DEFAULT_MODEL_NAME, Encoder, default_model_path, model_identity, resolve_model
+    from analysis.scoring.encode import (
+        DEFAULT_MODEL_NAME,
+        Encoder,
+        default_model_path,
+        model_identity,
+        resolve_model,
+    )
 
     path = resolve_model(settings.model)
     model = load_model(replace(settings, max_seq_length=None), device)
@@ -102,9 +108,13 @@ def fine_tune(rows: pd.DataFrame, *, settings: ProbeSettings, seed: int, device:
     """Train a fresh base model on ``rows`` (columns anchor, positive, negative_1..k);
     returns ``(model, TrainInfo)``. Raises :class:`ProbeCancelled` when cancelled."""
     from datasets import Dataset
-    from sentence_transformers import (SentenceTransformerTrainer,
-                                       SentenceTransformerTrainingArguments)
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers import (
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer.losses import (
+        MultipleNegativesRankingLoss,
+    )
     from sentence_transformers.sentence_transformer.training_args import BatchSamplers
     from transformers import set_seed
     from transformers.trainer_callback import PrinterCallback, ProgressCallback

@@ -7,7 +7,7 @@ Layout, under ``$NEGLENS_CACHE_DIR`` (else ``~/.cache/neglens``)::
     embeddings/<namespace>/<shard>.keys.npy      |S32 (n,): sha256 of each text, same order
 
 A *namespace* is one way of turning text into vectors: the model identity (see
-``analysis.encode.model_identity``), the role (``query`` or ``document``: models with routers
+``analysis.scoring.encode.model_identity``), the role (``query`` or ``document``: models with routers
 or prompts encode them differently) and the prompt. Its directory name is the sha256 of that
 description, so changing any part of it starts a fresh namespace instead of returning vectors
 made another way.

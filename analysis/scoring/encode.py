@@ -8,7 +8,7 @@ Rules:
   (the calls ``sentence_transformers.util.mine_hard_negatives`` makes), with an optional raw
   prompt each (``prompt=`` in sentence-transformers, which wins over the model's own prompts).
 - Texts are deduplicated before encoding; embeddings are L2-normalised float32.
-- Every embedding is cached on disk (``analysis.embedding_cache``), keyed by model identity,
+- Every embedding is cached on disk (``analysis.scoring.embedding_cache``), keyed by model identity,
   role, prompt and the sha256 of the text, so a second run over the same data encodes nothing.
 - Long work reports ``progress(done, total, stage)``; the CLI turns it into a tqdm bar.
 
@@ -25,8 +25,8 @@ from typing import Any, Callable, Iterable
 
 import numpy as np
 
-from analysis.embedding_cache import EmbeddingCache, text_keys
 from analysis.model import DataError
+from analysis.scoring.embedding_cache import EmbeddingCache, text_keys
 
 Progress = Callable[[int, int, str], None]
 ROLES = ("query", "document")

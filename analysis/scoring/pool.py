@@ -38,9 +38,9 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 
-from analysis.encode import Encoder, load_encoder
 from analysis.model import DataError, NegativeSet, pair_codes
-from analysis.rerank import Reranker, add_ce_scores, load_cross_encoder
+from analysis.scoring.encode import Encoder, load_encoder
+from analysis.scoring.rerank import Reranker, add_ce_scores, load_cross_encoder
 
 Progress = Callable[[int, int, str], None]
 POOL_SOURCE = "pool"
@@ -141,8 +141,8 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
                progress: Progress | None = None) -> NegativeSet:
     """Score and rank ``nset``'s queries against a corpus; see the module rules.
 
-    ``model`` is an :class:`~analysis.encode.Encoder` or a name/path (None: the bundled
-    all-MiniLM-L6-v2); ``cross_encoder`` likewise a :class:`~analysis.rerank.Reranker` or a
+    ``model`` is an :class:`~analysis.scoring.encode.Encoder` or a name/path (None: the bundled
+    all-MiniLM-L6-v2); ``cross_encoder`` likewise a :class:`~analysis.scoring.rerank.Reranker` or a
     name/path, adding ``ce_score`` to every row. ``corpus`` is a (did, text) table or a
     NegativeSet whose documents are used.
     """

@@ -17,8 +17,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from analysis.encode import model_identity
 from analysis.model import DataError, NegativeSet, pair_codes
+from analysis.scoring.encode import model_identity
 
 Progress = Callable[[int, int, str], None]
 PREDICT_CHUNK = 1024  # pairs per predict call: the granularity of progress reports

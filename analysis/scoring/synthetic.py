@@ -92,7 +92,7 @@ def make_pool(*, num_queries: int = 1000, pool_size: int = 100, seed: int = 0,
         pairs["cluster"] = cluster_of_doc[doc[keep]]
     queries = pd.DataFrame({"qid": qids, "text": [f"synthetic query {i}" for i in range(q)]})
     docs = pd.DataFrame({"did": dids, "text": [f"synthetic document {i}" for i in range(num_docs)]})
-    meta = {"generator": "analysis.synthetic.make_pool", "seed": seed, "pool_size": pool_size,
+    meta = {"generator": "analysis.scoring.synthetic.make_pool", "seed": seed, "pool_size": pool_size,
             "positives_per_query": p}
     return NegativeSet(queries, docs, pairs, format="synthetic", meta=meta)
 

@@ -23,11 +23,20 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analysis.gaps import POSITIVE_REDUCTIONS
+from analysis.model import POSITIVE_REDUCTIONS
 from analysis.strategies.base import Strategy, param, register
-from analysis.strategies.segments import (dense_layout, descending_rank, position_in_segment,
-                                          segment_starts)
-from analysis.strategies.view import FilterLog, PoolView, drop_unscored, drop_without_positive
+from analysis.strategies.segments import (
+    dense_layout,
+    descending_rank,
+    position_in_segment,
+    segment_starts,
+)
+from analysis.strategies.view import (
+    FilterLog,
+    PoolView,
+    drop_unscored,
+    drop_without_positive,
+)
 
 CLUSTER_COLUMN = "cluster"
 

@@ -35,7 +35,12 @@ from analysis.model import DataError
 from analysis.strategies.base import Strategy, param, register
 from analysis.strategies.baseline import uniform
 from analysis.strategies.segments import descending_rank, top_k_mask
-from analysis.strategies.view import FilterLog, PoolView, drop_unscored, drop_without_positive
+from analysis.strategies.view import (
+    FilterLog,
+    PoolView,
+    drop_unscored,
+    drop_without_positive,
+)
 
 ST = "sentence-transformers mine_hard_negatives"
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.gaps import POSITIVE_REDUCTIONS
+from analysis.model import POSITIVE_REDUCTIONS
 from analysis.strategies.base import Strategy, param, register
 from analysis.strategies.segments import gumbel_top_k
 from analysis.strategies.view import FilterLog, drop_unscored, drop_without_positive

@@ -16,8 +16,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from analysis.gaps import POSITIVE_REDUCTIONS
-from analysis.model import RANK_UNKNOWN, DataError, NegativeSet
+from analysis.model import POSITIVE_REDUCTIONS, RANK_UNKNOWN, DataError, NegativeSet
 from analysis.strategies.segments import count_before, dense_layout, segment_starts
 
 REQUIRED_COLUMNS = ("qid", "did", "label", "rank", "score")
@@ -108,7 +107,7 @@ class PoolView:
     def positive_score(self, how: str = "min") -> np.ndarray:
         """``s_pos`` of each row's query (float32; NaN when the query has no scored positive).
 
-        The rule of ``analysis.gaps.positive_scores`` (min, mean or max over the query's scored
+        The rule of ``analysis.measure.gaps.positive_scores`` (min, mean or max over the query's scored
         positives), computed on the positive rows only instead of the whole pairs table.
         """
         if how not in POSITIVE_REDUCTIONS:

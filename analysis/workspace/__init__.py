@@ -21,24 +21,51 @@ Rules:
   neither loads a model nor encodes anything; the embedding cache covers the case where only
   ``top_n`` changed.
 - Data that already is a pool (a pool Parquet file) is used as it is: nothing is recomputed.
-- Strategies draw from the pool's ``source="pool"`` rows (``analysis.apply.candidate_pool``),
+- Strategies draw from the pool's ``source="pool"`` rows (``analysis.export.apply.candidate_pool``),
   each from its own ``numpy.random.default_rng(seed)``, so adding or removing a strategy never
-  changes another's selection, and ``{name, params, seed}`` reproduces it (``analysis.apply``).
+  changes another's selection, and ``{name, params, seed}`` reproduces it (``analysis.export.apply``).
 - Charts get binned tables (a few hundred rows per group), never raw pool rows.
 
 No streamlit here: the dashboard wraps these calls in its caches (keyed by the strings this
 package returns, never by hashing a DataFrame), and tests call them directly.
 """
 
-from analysis.workspace.browse import (display_path, doc_clusters, query_list, query_negatives,
-                                       query_positives, review_store, suspects)
-from analysis.workspace.data import (DEFAULT_TOP_N, PoolSettings, cached_pool, data_files,
-                                     ensure_pool, fingerprint, is_pool, load_dataset, pool_embeddings,
-                                     pool_file, select, store_upload, workspace_dir)
+from analysis.workspace.browse import (
+                                       display_path,
+                                       doc_clusters,
+                                       query_list,
+                                       query_negatives,
+                                       query_positives,
+                                       review_store,
+                                       suspects,
+)
+from analysis.workspace.data import (
+                                       DEFAULT_TOP_N,
+                                       PoolSettings,
+                                       cached_pool,
+                                       data_files,
+                                       ensure_pool,
+                                       fingerprint,
+                                       is_pool,
+                                       load_dataset,
+                                       pool_embeddings,
+                                       pool_file,
+                                       select,
+                                       store_upload,
+                                       workspace_dir,
+)
 from analysis.workspace.export import export_settings, training_file
-from analysis.workspace.tables import (bin_edges, cluster_shares, ecdf_grid, ecdf_table,
-                                       histogram_table, map_colours, map_table, overview_tables,
-                                       with_texts)
+from analysis.workspace.tables import (
+                                       bin_edges,
+                                       cluster_shares,
+                                       ecdf_grid,
+                                       ecdf_table,
+                                       histogram_table,
+                                       map_colours,
+                                       map_table,
+                                       overview_tables,
+                                       with_texts,
+)
 
 __all__ = ["DEFAULT_TOP_N", "PoolSettings", "bin_edges", "cached_pool", "cluster_shares",
            "data_files", "display_path", "doc_clusters", "ecdf_grid", "ecdf_table", "ensure_pool",

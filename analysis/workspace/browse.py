@@ -13,7 +13,7 @@ from analysis.model import DataError, NegativeSet
 
 def doc_clusters(candidates: NegativeSet, doc_emb: np.ndarray | None) -> np.ndarray | None:
     """Cluster of each document (aligned with the did categories): the pool's own ``cluster``
-    column when it has one, else ``analysis.clusters.kmeans_labels`` of the document embeddings
+    column when it has one, else ``analysis.measure.clusters.kmeans_labels`` of the document embeddings
     (default k), else None (no embeddings: nothing to cluster)."""
     pairs = candidates.pairs
     if "cluster" in pairs.columns:
@@ -22,19 +22,19 @@ def doc_clusters(candidates: NegativeSet, doc_emb: np.ndarray | None) -> np.ndar
         return out
     if doc_emb is None:
         return None
-    from analysis.clusters import kmeans_labels
+    from analysis.measure.clusters import kmeans_labels
 
     return kmeans_labels(doc_emb)
 
 
 def suspects(candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
              clusters: np.ndarray | None = None) -> pd.DataFrame:
-    """``analysis.signals.find_suspects`` on the pool's negatives, with every signal the inputs
+    """``analysis.false_negatives.signals.find_suspects`` on the pool's negatives, with every signal the inputs
     allow (margin from scores, cross-encoder from ``ce_score``, near-duplicate from the
     embeddings, same-cluster from ``clusters``, answer match from an ``answers`` column), plus
     ``gap``. Rows follow the pool's negative rows."""
-    from analysis.gaps import score_gaps
-    from analysis.signals import find_suspects
+    from analysis.false_negatives.signals import find_suspects
+    from analysis.measure.gaps import score_gaps
 
     pairs = candidates.pairs
     texts = candidates.doc_text() if "answers" in pairs.columns else None
@@ -44,8 +44,8 @@ def suspects(candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
 
 
 def review_store(data_path: str | os.PathLike):
-    """The ``analysis.review.ReviewStore`` beside the data (see ``default_review_path``)."""
-    from analysis.review import ReviewStore
+    """The ``analysis.false_negatives.review.ReviewStore`` beside the data (see ``default_review_path``)."""
+    from analysis.false_negatives.review import ReviewStore
 
     return ReviewStore.for_data(data_path)
 

@@ -14,60 +14,19 @@ from typing import Callable
 
 import numpy as np
 
-from analysis.embedding_cache import default_cache_dir
+from analysis.formats.identity import data_files, fingerprint  # noqa: F401  (the workspace's face re-exports them)
+from analysis.formats.pool import is_pool
 from analysis.model import DataError, NegativeSet
+from analysis.scoring.embedding_cache import default_cache_dir
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_TOP_N = 100
-_fingerprints: dict[tuple, str] = {}
 
 
 def workspace_dir(cache_dir: str | os.PathLike | None = None) -> Path:
     """Where pools built for the dashboard (and uploads) are kept: ``cache_dir`` when given,
     else ``<NegLens cache dir>/workspace``."""
     return Path(cache_dir) if cache_dir is not None else default_cache_dir() / "workspace"
-
-
-# -- identity of the data -------------------------------------------------------------------------
-def data_files(path: str | os.PathLike) -> list[Path]:
-    """The files that make up a dataset: the file itself, or every file under a folder (sorted),
-    except hidden ones and the review decisions the dashboard writes beside the data."""
-    from analysis.review import default_review_path
-
-    path = Path(path)
-    if path.is_file():
-        return [path]
-    if not path.is_dir():
-        raise DataError("no such file or folder", file=str(path))
-    review = default_review_path(path)
-    files = sorted(p for p in path.rglob("*") if p.is_file()
-                   and not any(part.startswith(".") for part in p.relative_to(path).parts)
-                   and p.resolve() != review)
-    if not files:
-        raise DataError("the folder holds no data files", file=str(path))
-    return files
-
-
-def fingerprint(path: str | os.PathLike) -> str:
-    """sha256 (hex) of a dataset: a file's bytes (``analysis.settings.sha256_file``); for a
-    folder, of each file's relative name and bytes in turn."""
-    from analysis.settings import sha256_file
-
-    path = Path(path)
-    files = data_files(path)
-    stamp = tuple((str(f), (st := f.stat()).st_size, st.st_mtime_ns) for f in files)
-    if stamp not in _fingerprints:
-        if len(_fingerprints) > 256:  # a long session touching many files: start over
-            _fingerprints.clear()
-        if path.is_file():
-            _fingerprints[stamp] = sha256_file(path)
-        else:
-            digest = hashlib.sha256()
-            for f in files:
-                digest.update(f.relative_to(path).as_posix().encode("utf-8") + b"\0")
-                digest.update(sha256_file(f).encode("ascii"))
-            _fingerprints[stamp] = digest.hexdigest()
-    return _fingerprints[stamp]
 
 
 def load_dataset(path: str | os.PathLike, *, format: str | None = None) -> NegativeSet:
@@ -98,13 +57,6 @@ def store_upload(name: str, content: bytes, *, cache_dir: str | os.PathLike | No
     return target
 
 
-def is_pool(nset: NegativeSet) -> bool:
-    """True when ``nset`` already is a candidate pool: it holds ranked, scored rows of source
-    ``"pool"`` (a pool file written by ``python -m analysis pool`` or by this module)."""
-    candidates = nset.pairs["source"] == "pool"
-    return bool(candidates.any()) and nset.has_ranks and nset.has_scores
-
-
 # -- the pool -------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PoolSettings:
@@ -121,7 +73,7 @@ class PoolSettings:
 
     def key(self) -> str:
         """Short hash of the settings and the model's identity (a changed model file changes it)."""
-        from analysis.encode import model_identity, resolve_model
+        from analysis.scoring.encode import model_identity, resolve_model
 
         ident = {"settings": asdict(self), "model": model_identity(resolve_model(self.model or None))}
         if self.cross_encoder:
@@ -150,14 +102,14 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
                 format: str | None = None, cache_dir: str | os.PathLike | None = None,
                 progress: Progress | None = None) -> NegativeSet:
     """The pool of ``nset`` under ``settings``: ``nset`` itself when it is a pool, else the
-    cached one, else built with ``analysis.pool.build_pool`` (reporting ``progress``) and cached."""
+    cached one, else built with ``analysis.scoring.pool.build_pool`` (reporting ``progress``) and cached."""
     if is_pool(nset):
         return nset
     found = cached_pool(data_sha, settings, format=format, cache_dir=cache_dir)
     if found is not None:
         return found
     from analysis.formats.pool import write_pool
-    from analysis.pool import build_pool
+    from analysis.scoring.pool import build_pool
 
     pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
                       cross_encoder=settings.cross_encoder or None, progress=progress)
@@ -179,7 +131,7 @@ def pool_embeddings(pool: NegativeSet, *, encode_missing: bool = False,
     unless ``encode_missing``, which loads the pool's model and encodes them (``progress``).
     A pool that records no model (a synthetic one) raises DataError.
     """
-    from analysis.embedding_cache import EmbeddingCache, text_keys
+    from analysis.scoring.embedding_cache import EmbeddingCache, text_keys
 
     settings = pool.meta.get("pool") or {}
     identity = settings.get("model_identity")
@@ -198,7 +150,7 @@ def pool_embeddings(pool: NegativeSet, *, encode_missing: bool = False,
         if not encode_missing:
             return None
         if encoder is None:
-            from analysis.encode import load_encoder
+            from analysis.scoring.encode import load_encoder
 
             encoder = load_encoder(settings.get("model"))
         if encoder.identity != identity:

@@ -13,10 +13,10 @@ from analysis.model import NegativeSet
 def export_settings(data_path: str | os.PathLike, candidates: NegativeSet, selection, *,
                     name: str, params: dict, seed: int, format: str | None = None,
                     decisions: pd.DataFrame | None = None, false_negatives: str = "drop"):
-    """The settings file (``analysis.settings.Settings``) of one strategy's selection on the
+    """The settings file (``analysis.export.settings.Settings``) of one strategy's selection on the
     current pool, with the review decisions (a ``ReviewStore.all()`` table): what
     ``python -m analysis apply`` reproduces bit for bit."""
-    from analysis.settings import from_run
+    from analysis.export.settings import from_run
     from analysis.strategies import create
 
     return from_run(data_path, strategy=create(name, **params), seed=seed, pool=candidates,
@@ -35,7 +35,11 @@ def training_file(candidates: NegativeSet, selection, *, format: str,
     import tempfile
     import zipfile
 
-    from analysis.training_data import resolve_format, training_set, write_training_data
+    from analysis.export.training_data import (
+        resolve_format,
+        training_set,
+        write_training_data,
+    )
 
     name, _ = resolve_format(format)
     data, notes = training_set(candidates, selection,

@@ -14,14 +14,14 @@ def overview_tables(pool: NegativeSet, candidates: NegativeSet, selections: dict
     """The Overview page's tables: one group per source of ``pool`` (``pool``, a loaded file's
     own pairs) and one per strategy (``selections``: rows into ``candidates``).
 
-    - ``stats``: ``analysis.stats.summary_table`` per group, long (group, metric); every group
+    - ``stats``: ``analysis.measure.stats.summary_table`` per group, long (group, metric); every group
       holds the query positives, so its Difference uses the same ``s_pos``;
     - ``scores``: histograms of the positives' scores and of each group's negative scores;
     - ``gaps``: histograms of ``gap = s_pos - s_neg`` per group;
     - ``filters``: every strategy's sequential filter counts and its shortfall.
     """
-    from analysis.gaps import score_gaps
-    from analysis.stats import summary_table
+    from analysis.measure.gaps import score_gaps
+    from analysis.measure.stats import summary_table
 
     groups = [(str(name), pool.pairs, np.flatnonzero((pool.pairs["source"] == name).to_numpy()))
               for name in pool.pairs["source"].cat.categories]
@@ -75,13 +75,13 @@ def bin_edges(values: np.ndarray, *, bins: int = 40, integer: bool = False) -> n
 def histogram_table(groups: dict[str, np.ndarray], *, bins: int = 40, integer: bool = False,
                     edges: np.ndarray | None = None) -> pd.DataFrame:
     """Histograms of several groups on shared edges, as a tidy table ``group, left, right,
-    count, share`` (``analysis.compare.histogram`` per group; NaN left out).
+    count, share`` (``analysis.measure.compare.histogram`` per group; NaN left out).
 
     ``edges`` default to :func:`bin_edges` of all the groups' values; pass the edges of the
     whole pool to keep the bins still while a strategy changes. Binning keeps charts small: a
     million values become a few dozen bars per group.
     """
-    from analysis.compare import histogram
+    from analysis.measure.compare import histogram
 
     if edges is None:
         values = [np.asarray(v, dtype=np.float64) for v in groups.values()]
@@ -122,9 +122,9 @@ def ecdf_table(groups: dict[str, np.ndarray], *, points: int = 200,
 def cluster_shares(candidates: NegativeSet, selection, doc_clusters: np.ndarray, *,
                    label: str) -> pd.DataFrame:
     """How one selection's negatives spread over document clusters
-    (``analysis.clusters.cluster_distribution``): ``source`` (= ``label``), ``cluster``,
+    (``analysis.measure.clusters.cluster_distribution``): ``source`` (= ``label``), ``cluster``,
     ``negatives``, ``share``; every cluster listed, zeros included."""
-    from analysis.clusters import cluster_distribution
+    from analysis.measure.clusters import cluster_distribution
 
     rows = np.asarray(selection.rows)
     did = candidates.pairs["did"]
@@ -136,10 +136,11 @@ def cluster_shares(candidates: NegativeSet, selection, doc_clusters: np.ndarray,
 
 def map_table(candidates: NegativeSet, query_emb: np.ndarray, doc_emb: np.ndarray, *,
               method: str = "pca", max_points: int = 100_000) -> tuple[pd.DataFrame, str]:
-    """The points of the map (``analysis.projection.map_points``: one per query, one per pool
+    """The points of the map (``analysis.measure.maps.map_points``: one per query, one per pool
     row, at most ``max_points`` by stratified sampling with seed 0) and the sentence saying how
     many are shown."""
-    from analysis.projection import Projector, map_points
+    from analysis.measure.maps import map_points
+    from analysis.measure.projection import Projector
 
     table, sample = map_points(candidates.pairs, query_emb, doc_emb, projector=Projector(method),
                                max_points=max_points, rng=np.random.default_rng(0))
@@ -160,7 +161,7 @@ def map_colours(table: pd.DataFrame, candidates: NegativeSet, selections: dict, 
     - ``cluster``: ``"cluster <c>"`` of the document (``doc_clusters``, aligned with the did
       categories);
     - ``risk``: the band (:data:`RISK_BANDS`) of the negative's combined false-negative risk
-      (``risk``: a table with ``qid, did, risk``, as ``analysis.signals.find_suspects`` gives).
+      (``risk``: a table with ``qid, did, risk``, as ``analysis.false_negatives.signals.find_suspects`` gives).
     """
     role = table["role"].astype(str).to_numpy()
     out = role.astype(object)

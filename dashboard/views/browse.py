@@ -1,7 +1,7 @@
 """Browse: one query at a time, its positives, and its negatives with every false-negative signal.
 
 Select negatives in the table and mark them ``false_negative``, ``true_negative`` or ``unsure``:
-the verdict is written to the review file beside the data at once (``analysis.review``), so it
+the verdict is written to the review file beside the data at once (``analysis.false_negatives.review``), so it
 survives a reload and is applied on export. Texts from the data are shown as text only.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import workspace as ws
-from analysis.review import VERDICTS
-from analysis.signals import SIGNAL_RULES
+from analysis.false_negatives.review import VERDICTS
+from analysis.false_negatives.signals import SIGNAL_RULES
 from dashboard import session, ui
 from dashboard.state import BROWSE_FILTERS
 

@@ -12,8 +12,8 @@ import json
 import pandas as pd
 import streamlit as st
 
-from analysis import compare
 from analysis import workspace as ws
+from analysis.measure import compare
 from analysis.strategies import create, registry
 from dashboard import charts, session, ui
 

@@ -1,8 +1,8 @@
 """Export: the settings file, the equivalent miner calls, the training data, the review decisions.
 
-The settings file is ``analysis.settings`` (JSON Schema-validated); ``python -m analysis apply
+The settings file is ``analysis.export.settings`` (JSON Schema-validated); ``python -m analysis apply
 SETTINGS.json`` reproduces the same selection bit for bit from it. The miner snippets come from
-``analysis.mappings``, which says where a tool cannot reproduce a strategy instead of pretending.
+``analysis.export.mappings``, which says where a tool cannot reproduce a strategy instead of pretending.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import json
 import streamlit as st
 
 from analysis import workspace as ws
-from analysis.mappings import TARGETS, mapping
-from analysis.review import ACTIONS
-from analysis.settings import check_decisions, loads
-from analysis.training_data import FORMATS
+from analysis.export.mappings import TARGETS, mapping
+from analysis.export.settings import check_decisions, loads
+from analysis.export.training_data import FORMATS
+from analysis.false_negatives.review import ACTIONS
 from dashboard import session, ui
 
 view = session.view()

@@ -1,7 +1,7 @@
 """Map: queries, positives and negatives in two dimensions, coloured by what you ask.
 
 PCA is drawn at once; UMAP and t-SNE run only when asked (UMAP's first fit in a process pays
-numba's compilation) and are cached on disk by ``analysis.projection``. At most
+numba's compilation) and are cached on disk by ``analysis.measure.projection``. At most
 ``MAX_POINTS[method]`` points are drawn, with WebGL: 100,000 for PCA, 20,000 for UMAP and t-SNE
 (UMAP on 20,000 points takes about 20-50 s on 2 cores; above that it switches to approximate
 neighbours and t-SNE grows slower still). Larger pools are sampled (every query and positive

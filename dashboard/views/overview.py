@@ -2,7 +2,7 @@
 
 Groups are the pool's sources (``pool``; a loaded file's own pairs keep their file name) and
 each compared strategy's selection. The statistics are sentence-transformers' table
-(``analysis.stats``); ``gap = s_pos - s_neg`` with ``s_pos`` the query's lowest positive score.
+(``analysis.measure.stats``); ``gap = s_pos - s_neg`` with ``s_pos`` the query's lowest positive score.
 """
 
 from __future__ import annotations

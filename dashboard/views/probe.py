@@ -20,7 +20,14 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from analysis.probe import ProbeJob, ProbeSettings, find_finished, probe_data, quick, read_eval_qrels
+from analysis.probe import (
+    ProbeJob,
+    ProbeSettings,
+    find_finished,
+    probe_data,
+    quick,
+    read_eval_qrels,
+)
 from analysis.probe.compare import interval_text
 from analysis.probe.config import METRIC_LABELS, METRICS
 from analysis.strategies import registry

@@ -12,7 +12,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from analysis.formats.pool import write_pool
-from analysis.synthetic import make_pool
+from analysis.scoring.synthetic import make_pool
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "dashboard" / "app.py"
@@ -21,7 +21,7 @@ HOSTILE = '<script>alert("x")</script> **bold** <b>tag</b>'
 
 
 def pool_file(path: Path, *, hostile: bool = False, **options) -> Path:
-    """A synthetic pool (``analysis.synthetic.make_pool``) written as a pool Parquet file."""
+    """A synthetic pool (``analysis.scoring.synthetic.make_pool``) written as a pool Parquet file."""
     pool = make_pool(**{"num_queries": 30, "pool_size": 20, "num_clusters": 4, **options})
     if hostile:
         pool.queries["text"] = (HOSTILE + " query " + pool.queries["qid"].astype(str)).astype(

@@ -6,7 +6,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from apptest_helpers import SAMPLE_DATA, pool_file
 
 

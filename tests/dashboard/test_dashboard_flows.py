@@ -10,11 +10,11 @@ import subprocess
 import sys
 
 import pytest
-
-from analysis.apply import reproduce
-from analysis.review import ReviewStore
-from analysis.settings import loads
 from apptest_helpers import APP, REPO, assert_clean, open_app, page
+
+from analysis.export.apply import reproduce
+from analysis.export.settings import loads
+from analysis.false_negatives.review import ReviewStore
 
 pytestmark = pytest.mark.slow
 BUILD_TIMEOUT = 600  # a cold start encodes ~1,200 texts on a shared two-core machine

@@ -9,12 +9,19 @@ import uuid
 import numpy as np
 import pandas as pd
 import pytest
+from apptest_helpers import (
+    HOSTILE,
+    assert_clean,
+    heavy_modules_after,
+    open_app,
+    page,
+    pool_file,
+)
 
-from analysis.apply import reproduce
+from analysis.export.apply import reproduce
+from analysis.export.settings import loads
+from analysis.false_negatives.review import ReviewStore
 from analysis.formats.pool import read_pool
-from analysis.review import ReviewStore
-from analysis.settings import loads
-from apptest_helpers import HOSTILE, assert_clean, heavy_modules_after, open_app, page, pool_file
 
 STRATEGY_COUNT = 6  # dashboard.state.DEFAULT_STRATEGIES
 

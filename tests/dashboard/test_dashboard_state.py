@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from analysis.strategies import create, registry
-from dashboard.state import DEFAULT_STRATEGIES, View, decode_strategy, encode_strategy, from_query, to_query
+from dashboard.state import (
+    DEFAULT_STRATEGIES,
+    View,
+    decode_strategy,
+    encode_strategy,
+    from_query,
+    to_query,
+)
 
 
 def test_a_fresh_view_writes_only_the_dataset():

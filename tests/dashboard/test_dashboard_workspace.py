@@ -12,12 +12,12 @@ import pandas as pd
 import pytest
 
 from analysis import workspace as ws
-from analysis.apply import reproduce
+from analysis.export.apply import reproduce
+from analysis.export.settings import loads
+from analysis.false_negatives.review import ReviewStore
 from analysis.formats.pool import read_pool, write_pool
 from analysis.model import DataError, NegativeSet
-from analysis.review import ReviewStore
-from analysis.settings import loads
-from analysis.synthetic import make_pool
+from analysis.scoring.synthetic import make_pool
 
 
 def hand_pool() -> NegativeSet:
@@ -85,7 +85,7 @@ def test_a_pool_file_is_used_as_it_is(tmp_path, monkeypatch):
     path = write_pool(make_pool(num_queries=5, pool_size=4), tmp_path / "pool.parquet")
     nset = ws.load_dataset(path)
     assert ws.is_pool(nset)
-    monkeypatch.setattr("analysis.pool.build_pool", lambda *a, **k: pytest.fail("built a pool"))
+    monkeypatch.setattr("analysis.scoring.pool.build_pool", lambda *a, **k: pytest.fail("built a pool"))
     assert ws.ensure_pool(nset, ws.fingerprint(path), ws.PoolSettings(), cache_dir=tmp_path) is nset
 
 
@@ -107,7 +107,7 @@ def test_a_built_pool_is_cached_and_read_back_without_a_model(tmp_path, monkeypa
     built = ws.ensure_pool(nset, sha, settings, cache_dir=tmp_path,
                            progress=lambda done, total, stage: progress.append(stage))
     assert progress and ws.pool_file(sha, settings, cache_dir=tmp_path).is_file()
-    monkeypatch.setattr("analysis.pool.build_pool", lambda *a, **k: pytest.fail("rebuilt the pool"))
+    monkeypatch.setattr("analysis.scoring.pool.build_pool", lambda *a, **k: pytest.fail("rebuilt the pool"))
     again = ws.ensure_pool(nset, sha, settings, cache_dir=tmp_path)
     pd.testing.assert_frame_equal(again.pairs, built.pairs)
     assert ws.cached_pool(sha, ws.PoolSettings(top_n=4), cache_dir=tmp_path) is None

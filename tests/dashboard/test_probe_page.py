@@ -8,7 +8,6 @@ import time
 
 import pytest
 import streamlit as st
-
 from apptest_helpers import assert_clean, heavy_modules_after, open_app, page, pool_file
 
 
@@ -109,7 +108,7 @@ def test_dropping_the_reference_strategy_picks_another(monkeypatch, tiny_pool):
 def test_the_metric_chart_fits_its_axis_to_the_intervals():
     """Hand-built comparisons: the points sit at the means, the bars span each paired interval
     moved onto the mean, and a flat metric (all at Recall 1.0) keeps a tight axis, not 0..2."""
-    from analysis.bootstrap import Interval
+    from analysis.probe.bootstrap import Interval
     from analysis.probe.compare import Comparison
     from dashboard import charts
 

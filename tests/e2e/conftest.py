@@ -16,8 +16,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-
-from e2e_server import CHROMIUM, CHROMIUM_ARGS, HOSTILE, SAMPLE_DATA, SCREENSHOTS, AppServer
+from e2e_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    HOSTILE,
+    SAMPLE_DATA,
+    SCREENSHOTS,
+    AppServer,
+)
 
 
 def pytest_collection_modifyitems(items):
@@ -54,7 +60,7 @@ def app_server(chromium_path, sample_copy, tmp_path_factory):
 def hostile_server(chromium_path, tmp_path_factory):
     """The app on a small synthetic pool whose every text carries HTML and a script tag."""
     from analysis.formats.pool import write_pool
-    from analysis.synthetic import make_pool
+    from analysis.scoring.synthetic import make_pool
 
     pool = make_pool(num_queries=5, pool_size=8)
     for table, column in ((pool.queries, "qid"), (pool.docs, "did")):

@@ -22,9 +22,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1])]
 
-from playwright.sync_api import sync_playwright  # noqa: E402
-
 from e2e_server import CHROMIUM, CHROMIUM_ARGS, SAMPLE_DATA, SCREENSHOTS, AppServer  # noqa: E402
+from playwright.sync_api import sync_playwright  # noqa: E402
 from test_e2e_app import assert_no_exception, full_page_screenshot, open_page  # noqa: E402
 
 STRATEGIES = ("random", "top_k", "topk_percpos", "simans:a=100")

@@ -10,9 +10,9 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from e2e_server import HOSTILE
 
 from analysis.strategies import registry
-from e2e_server import HOSTILE
 
 PAGES = [("", "Data"), ("overview", "Overview"), ("browse?only=suspects", "Browse"),
          ("compare", "Compare strategies"), ("map", "Map"), ("export", "Export")]

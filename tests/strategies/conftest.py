@@ -1,7 +1,7 @@
 """Real-data cases for the sentence-transformers exactness tests (Cranfield, sample_data).
 
 A case is a slice of real queries with their labelled positives and the whole corpus, embedded
-once per test run with the default model through ``analysis.encode`` (so the embeddings land in
+once per test run with the default model through ``analysis.scoring.encode`` (so the embeddings land in
 the shared NEGLENS_CACHE_DIR cache). Both sides then work on the same vectors:
 
 - ``st_mine`` runs the installed ``sentence_transformers.util.mine_hard_negatives`` with its
@@ -119,7 +119,7 @@ def make_case(name: str, queries: dict, docs: dict, relevant: dict, encoder) -> 
 
 @pytest.fixture(scope="session")
 def encoder():
-    from analysis.encode import load_encoder
+    from analysis.scoring.encode import load_encoder
     return load_encoder()
 
 

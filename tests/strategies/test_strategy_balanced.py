@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import chosen, hand_pool
 from scipy.stats import chisquare
 
 from analysis.strategies import create
 from analysis.strategies.balanced import gap_bins, round_robin
-from conftest import chosen, hand_pool
 
 
 def test_gap_bins_are_equal_width_per_query():

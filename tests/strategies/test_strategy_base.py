@@ -7,11 +7,19 @@ import json
 
 import numpy as np
 import pytest
+from conftest import hand_pool
 
 from analysis.model import DataError
-from analysis.strategies import Strategy, create, from_json, get, parse_params, register, registry
-from analysis.synthetic import make_pool
-from conftest import hand_pool
+from analysis.scoring.synthetic import make_pool
+from analysis.strategies import (
+    Strategy,
+    create,
+    from_json,
+    get,
+    parse_params,
+    register,
+    registry,
+)
 
 DESIGN_TABLE = ["random", "top_k", "range", "margin", "topk_abs", "topk_marginpos", "topk_percpos",
                 "simans", "star", "cluster_balanced"]

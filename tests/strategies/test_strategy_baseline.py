@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import chosen, hand_pool
 from scipy.stats import chisquare
 
 from analysis.strategies import create
-from conftest import chosen, hand_pool
 
 # Query a: positive d1 at rank 3; negatives by rank d2 (0.8), d3 (0.7), d4 (0.6, tie), d5 (0.6), d6.
 POOL = hand_pool([("a", "d2", 0, 1, 0.8), ("a", "d3", 0, 2, 0.7), ("a", "d1", 1, 3, 0.65),

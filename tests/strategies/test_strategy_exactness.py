@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import case_pool, st_mine
 
 from analysis.strategies import create
-from conftest import case_pool, st_mine
 
 pytestmark = pytest.mark.slow
 

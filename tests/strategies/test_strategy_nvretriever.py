@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+from conftest import chosen, hand_pool
 
 from analysis.strategies import create
-from conftest import chosen, hand_pool
 
 # s_pos(a) = min(0.80, 0.60) = 0.60, mean 0.70, max 0.80
 POOL = hand_pool([("a", "n1", 0, 1, 0.90), ("a", "p1", 1, 2, 0.80), ("a", "n2", 0, 3, 0.70),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import chosen, hand_pool
 
 from analysis.model import DataError
 from analysis.strategies import create
-from conftest import chosen, hand_pool
 
 # Query a: two positives (p1 at rank 2, score 0.80; p2 at rank 5, score 0.70, so s_pos = 0.70).
 POOL = hand_pool([

@@ -6,8 +6,14 @@ import numpy as np
 import pytest
 from scipy.stats import chisquare
 
-from analysis.strategies.segments import (count_before, descending_rank, gumbel_top_k,
-                                          position_in_segment, segment_starts, top_k_mask)
+from analysis.strategies.segments import (
+    count_before,
+    descending_rank,
+    gumbel_top_k,
+    position_in_segment,
+    segment_starts,
+    top_k_mask,
+)
 
 
 def test_segment_starts_and_positions():

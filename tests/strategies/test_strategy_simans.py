@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from conftest import hand_pool
 from scipy.stats import chisquare
 
 from analysis.strategies import create
-from conftest import hand_pool
 
 # Three query shapes (s_pos, negative scores); each repeated COPIES times under its own qid.
 SHAPES = [

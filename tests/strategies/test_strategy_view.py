@@ -1,15 +1,15 @@
-"""PoolView: sorting, candidate rows, and positive scores equal to analysis.gaps'."""
+"""PoolView: sorting, candidate rows, and positive scores equal to analysis.measure.gaps'."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from analysis.gaps import positive_scores
-from analysis.model import DataError
-from analysis.strategies.view import PoolView
-from analysis.synthetic import make_pool
 from conftest import hand_pool
+
+from analysis.measure.gaps import positive_scores
+from analysis.model import DataError
+from analysis.scoring.synthetic import make_pool
+from analysis.strategies.view import PoolView
 
 
 @pytest.mark.parametrize("how", ["min", "mean", "max"])

@@ -1,0 +1,120 @@
+"""The on-disk embedding cache: keys, shards, namespaces, safety of concurrent writers."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from analysis.scoring.embedding_cache import (
+    EmbeddingCache,
+    default_cache_dir,
+    namespace_id,
+    text_keys,
+)
+
+DESCRIPTION = {"model": "path:/m#abc", "role": "document", "prompt": None}
+
+
+def vectors(n: int, dim: int = 4, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+
+
+def test_text_keys_are_sha256_of_utf8():
+    keys = text_keys(["a", "é"])
+    assert keys.dtype == np.dtype("S32")
+    assert keys[0] == hashlib.sha256(b"a").digest()
+    assert keys[1] == hashlib.sha256("é".encode("utf-8")).digest()
+
+
+def test_default_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path))
+    assert default_cache_dir() == tmp_path
+    monkeypatch.delenv("NEGLENS_CACHE_DIR")
+    assert default_cache_dir().parts[-2:] == (".cache", "neglens")
+
+
+def test_lookup_returns_what_was_added_in_request_order(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    keys, vecs = text_keys(["x", "y", "z"]), vectors(3)
+    cache.add(keys, vecs)
+    found, got = cache.lookup(text_keys(["z", "nope", "x"]))
+    assert found.tolist() == [True, False, True]
+    np.testing.assert_array_equal(got, vecs[[2, 0]])
+
+
+def test_a_new_instance_reads_shards_from_disk(tmp_path):
+    first = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    first.add(text_keys(["a", "b"]), vectors(2, seed=1))
+    first.add(text_keys(["c"]), vectors(1, seed=2))
+    second = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    assert len(second) == 3
+    found, got = second.lookup(text_keys(["c", "a"]))
+    assert found.all()
+    np.testing.assert_array_equal(got, np.vstack([vectors(1, seed=2)[0], vectors(2, seed=1)[0]]))
+    files = sorted(p.name for p in second.path.iterdir())
+    assert "namespace.json" in files
+    assert sum(f.endswith(".keys.npy") for f in files) == 2
+    assert not [f for f in files if f.endswith(".tmp")]
+
+
+def test_namespaces_are_isolated(tmp_path):
+    EmbeddingCache(DESCRIPTION, directory=tmp_path).add(text_keys(["a"]), vectors(1))
+    other = EmbeddingCache({**DESCRIPTION, "prompt": "query: "}, directory=tmp_path)
+    assert len(other) == 0
+    assert not other.lookup(text_keys(["a"]))[0].any()
+    assert namespace_id(DESCRIPTION) != namespace_id({**DESCRIPTION, "prompt": "query: "})
+
+
+def test_refresh_sees_shards_written_by_another_writer(tmp_path):
+    reader = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    EmbeddingCache(DESCRIPTION, directory=tmp_path).add(text_keys(["a"]), vectors(1))
+    assert not reader.lookup(text_keys(["a"]))[0].any()
+    reader.refresh()
+    assert reader.lookup(text_keys(["a"]))[0].all()
+
+
+def test_writing_the_same_shard_twice_is_harmless(tmp_path):
+    one, two = (EmbeddingCache(DESCRIPTION, directory=tmp_path) for _ in range(2))
+    keys, vecs = text_keys(["a", "b"]), vectors(2)
+    one.add(keys, vecs)
+    two.add(keys, vecs)
+    fresh = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    assert len(fresh) == 2
+    assert len(list(fresh.path.glob("*.keys.npy"))) == 1
+
+
+def test_overlapping_shards_keep_one_entry_per_key(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    cache.add(text_keys(["a", "b"]), vectors(2))
+    cache.add(text_keys(["b", "c"]), vectors(2, seed=3))
+    assert len(cache) == 3
+    assert len(EmbeddingCache(DESCRIPTION, directory=tmp_path)) == 3
+
+
+def test_bad_input_is_refused(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    with pytest.raises(ValueError, match="cannot cache 2 keys"):
+        cache.add(text_keys(["a", "b"]), vectors(3))
+    cache.add(text_keys(["a"]), vectors(1, dim=4))
+    with pytest.raises(ValueError, match="dimension 8"):
+        cache.add(text_keys(["b"]), vectors(1, dim=8))
+
+
+def test_a_corrupt_shard_is_named(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    cache.add(text_keys(["a", "b"]), vectors(2))
+    shard = next(cache.path.glob("*.vectors.npy"))
+    np.save(shard, vectors(5))
+    with pytest.raises(ValueError, match="corrupt embedding cache shard"):
+        EmbeddingCache(DESCRIPTION, directory=tmp_path)
+
+
+def test_pickled_shards_are_never_loaded(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    cache.add(text_keys(["a"]), vectors(1))
+    keys = next(cache.path.glob("*.keys.npy"))
+    np.save(keys, np.array([b"x" * 32], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        EmbeddingCache(DESCRIPTION, directory=tmp_path)
