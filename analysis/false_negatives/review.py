@@ -1,19 +1,20 @@
-"""A person's verdicts on false-negative suspects, stored beside the data, applied on export.
+"""A person's verdicts on false-negative suspects, kept in the workspace, applied on export.
 
 Rules:
 
 - A verdict is ``false_negative`` (the document truly answers the query), ``true_negative``
-  or ``unsure``, one per (qid, did), with the UTC time it was given (ISO 8601). Marking a pair
-  again replaces its verdict and time.
-- The store is one JSON file: ``{"format": "neglens-review", "version": 1, "decisions":
-  [{"qid", "did", "verdict", "marked_at"}, ...]}``, sorted by (qid, did). Never pickle.
-- Default location (:func:`default_review_path`): beside the data, ``<file>.neglens-review.json``
-  for a file and ``<folder>/neglens-review.json`` for a folder dataset, so loading the same
-  data again brings the decisions back. When that place cannot be written (read-only data),
-  ``$NEGLENS_CACHE_DIR/reviews/<sha256 of the absolute data path>.json`` instead.
-- Every write goes to a temporary file in the same folder, then ``os.replace``: a crash never
-  leaves half a file. The file is re-read before each change, so two views marking different
-  pairs do not lose each other's work.
+  or ``unsure``, one per (qid, did), with the UTC time it was given (ISO 8601), an optional
+  reviewer name and the verdict it replaced. Marking a pair again replaces all three.
+- The decisions live in SQLite (``analysis.false_negatives.review_db``: WAL, one transaction
+  per change, a bulk mark is one transaction), never by rewriting a whole file: two browser
+  tabs, two processes, or a process killed mid-change lose nothing acknowledged.
+- Location (:func:`default_review_path`): ``<workspace>/reviews/<sha256 of the data>.sqlite``,
+  workspace ``$NEGLENS_CACHE_DIR/workspace`` (else ``~/.cache/neglens/workspace``). Keyed by
+  content, the same data loaded from anywhere finds its decisions; the data folder is never
+  written. JSON review files of older versions (beside the data, or under
+  ``<cache>/reviews``) are imported once and left as they are.
+- Every change is kept in a history, so :meth:`ReviewStore.undo` puts back what a pair had
+  before its last change.
 - :func:`apply_decisions` turns verdicts into actions on negatives, as RLHN does:
   ``false_negative`` drops the row (``"drop"``) or relabels it positive (``"promote"``);
   ``true_negative`` and ``unsure`` leave it as it is.
@@ -22,122 +23,164 @@ Rules:
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.formats.identity import REVIEW_FILE
+from analysis.false_negatives.review_db import VERDICTS, prepare, transaction
+from analysis.formats.identity import REVIEW_FILE, fingerprint
 from analysis.model import DataError
+from analysis.scoring.embedding_cache import default_cache_dir
 
-VERDICTS = ("false_negative", "true_negative", "unsure")
 ACTIONS = ("drop", "promote")
-FORMAT = "neglens-review"
-VERSION = 1
-COLUMNS = ["qid", "did", "verdict", "marked_at"]
+COLUMNS = ["qid", "did", "verdict", "marked_at", "reviewer", "time", "previous"]
+_UPSERT = ("INSERT INTO decisions (qid, did, verdict, reviewer, marked_at, previous) "
+           "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (qid, did) DO UPDATE SET verdict = excluded.verdict, "
+           "reviewer = excluded.reviewer, marked_at = excluded.marked_at, previous = excluded.previous")
+_LOG = ("INSERT INTO history (qid, did, verdict, reviewer, marked_at, prev_verdict, prev_reviewer, "
+        "prev_marked_at, prev_previous) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def default_review_path(data_path: str | os.PathLike) -> Path:
+def default_review_path(data_path: str | os.PathLike, *,
+                        workspace: str | os.PathLike | None = None) -> Path:
     """Where the decisions about ``data_path`` live; see the rules."""
+    root = Path(workspace) if workspace is not None else default_cache_dir() / "workspace"
+    return root / "reviews" / f"{fingerprint(data_path)}.sqlite"
+
+
+def legacy_review_paths(data_path: str | os.PathLike) -> tuple[Path, ...]:
+    """Where NegLens before the SQLite store kept a dataset's JSON review file."""
     data = Path(data_path).expanduser().resolve()
     beside = data / REVIEW_FILE if data.is_dir() else data.with_name(data.name + ".neglens-review.json")
-    if beside.exists() or os.access(beside.parent, os.W_OK):
-        return beside
-    env = os.environ.get("NEGLENS_CACHE_DIR")
-    root = Path(env) if env else Path.home() / ".cache" / "neglens"
-    return root / "reviews" / f"{hashlib.sha256(str(data).encode()).hexdigest()[:32]}.json"
+    digest = hashlib.sha256(str(data).encode()).hexdigest()[:32]
+    return beside, default_cache_dir() / "reviews" / f"{digest}.json"
+
+
+def _stamp(at: datetime | None) -> str:
+    return (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 class ReviewStore:
-    """The decisions in one JSON file (created on the first mark)."""
+    """The decisions in one SQLite file (created when first opened). ``legacy``: JSON review
+    files imported (once) into it."""
 
-    def __init__(self, path: str | os.PathLike):
+    def __init__(self, path: str | os.PathLike, *, legacy: tuple = ()):
         self.path = Path(path)
+        prepare(self.path, tuple(Path(p) for p in legacy))
 
     @classmethod
-    def for_data(cls, data_path: str | os.PathLike) -> "ReviewStore":
-        return cls(default_review_path(data_path))
+    def for_data(cls, data_path: str | os.PathLike, *,
+                 workspace: str | os.PathLike | None = None) -> "ReviewStore":
+        """The store of ``data_path`` (see :func:`default_review_path`), older JSON imported."""
+        return cls(default_review_path(data_path, workspace=workspace),
+                   legacy=legacy_review_paths(data_path))
 
-    def _read(self) -> dict[tuple[str, str], dict]:
-        if not self.path.exists():
-            return {}
-        try:
-            blob = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise DataError(f"cannot read the review file: {exc}", file=str(self.path)) from exc
-        if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-            raise DataError(f"not a NegLens review file (format must be {FORMAT!r})",
-                            file=str(self.path), field="format")
-        if blob.get("version") != VERSION:
-            raise DataError(f"review file version {blob.get('version')!r} is not supported",
-                            file=str(self.path), field="version")
-        out = {}
-        for number, item in enumerate(blob.get("decisions", [])):
-            if not isinstance(item, dict) or set(COLUMNS) - set(item) or item["verdict"] not in VERDICTS:
-                raise DataError(f"decision {number + 1} is malformed: {item!r}", file=str(self.path),
-                                field="decisions")
-            out[(str(item["qid"]), str(item["did"]))] = {c: str(item[c]) for c in COLUMNS}
-        return out
-
-    def _write(self, decisions: dict[tuple[str, str], dict]) -> None:
-        blob = {"format": FORMAT, "version": VERSION,
-                "decisions": [decisions[key] for key in sorted(decisions)]}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(blob, handle, indent=1, ensure_ascii=False)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
-    def mark(self, qid: str, did: str, verdict: str, *, at: datetime | None = None) -> dict:
+    def mark(self, qid: str, did: str, verdict: str, *, at: datetime | None = None,
+             reviewer: str | None = None) -> dict:
         """Record (or replace) the verdict on (qid, did); returns the stored decision."""
-        return self.mark_many([(qid, did)], verdict, at=at)[0]
+        return self.mark_many([(qid, did)], verdict, at=at, reviewer=reviewer)[0]
 
-    def mark_many(self, keys: list[tuple[str, str]], verdict: str, *,
-                  at: datetime | None = None) -> list[dict]:
-        """The same verdict on several pairs, in one write."""
+    def mark_many(self, keys, verdict: str, *, at: datetime | None = None,
+                  reviewer: str | None = None) -> list[dict]:
+        """The same verdict on several pairs, in one transaction; returns the stored decisions
+        (``qid, did, verdict, marked_at, reviewer, previous``)."""
         if verdict not in VERDICTS:
             raise DataError(f"verdict must be one of {VERDICTS}, got {verdict!r}", field="verdict")
-        stamp = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).isoformat(timespec="seconds")
-        decisions = self._read()
-        added = []
-        for qid, did in keys:
-            item = {"qid": str(qid), "did": str(did), "verdict": verdict, "marked_at": stamp}
-            decisions[(item["qid"], item["did"])] = item
-            added.append(item)
-        self._write(decisions)
+        reviewer = str(reviewer).strip() or None if reviewer is not None else None
+        stamp, added = _stamp(at), []
+        with transaction(self.path) as con:
+            for qid, did in keys:
+                qid, did = str(qid), str(did)
+                old = _current(con, qid, did)
+                con.execute(_LOG, (qid, did, verdict, reviewer, stamp, *old))
+                con.execute(_UPSERT, (qid, did, verdict, reviewer, stamp, old[0]))
+                added.append({"qid": qid, "did": did, "verdict": verdict, "marked_at": stamp,
+                              "reviewer": reviewer, "previous": old[0]})
         return added
 
     def get(self, qid: str, did: str) -> str | None:
         """The verdict on (qid, did), or None."""
-        item = self._read().get((str(qid), str(did)))
-        return item["verdict"] if item else None
+        with transaction(self.path, write=False) as con:
+            row = con.execute("SELECT verdict FROM decisions WHERE qid = ? AND did = ?",
+                              (str(qid), str(did))).fetchone()
+        return row[0] if row else None
 
     def unmark(self, qid: str, did: str) -> bool:
         """Forget the verdict on (qid, did); True when there was one."""
-        decisions = self._read()
-        found = decisions.pop((str(qid), str(did)), None) is not None
-        if found:
-            self._write(decisions)
-        return found
+        return self.unmark_many([(qid, did)]) == 1
+
+    def unmark_many(self, keys, *, reviewer: str | None = None) -> int:
+        """Forget the verdicts on several pairs in one transaction; how many there were."""
+        stamp, count = _stamp(None), 0
+        with transaction(self.path) as con:
+            for qid, did in keys:
+                qid, did = str(qid), str(did)
+                old = _current(con, qid, did)
+                if old[0] is None:
+                    continue
+                con.execute(_LOG, (qid, did, None, reviewer, stamp, *old))
+                con.execute("DELETE FROM decisions WHERE qid = ? AND did = ?", (qid, did))
+                count += 1
+        return count
 
     def clear(self) -> None:
-        """Forget every decision (the file stays, empty)."""
-        self._write({})
+        """Forget every decision, in one transaction (each can still be undone)."""
+        stamp = _stamp(None)
+        with transaction(self.path) as con:
+            con.execute("INSERT INTO history (qid, did, verdict, reviewer, marked_at, prev_verdict, "
+                        "prev_reviewer, prev_marked_at, prev_previous) SELECT qid, did, NULL, NULL, ?, "
+                        "verdict, reviewer, marked_at, previous FROM decisions", (stamp,))
+            con.execute("DELETE FROM decisions")
+
+    def undo(self, qid: str, did: str) -> str | None:
+        """Take back the last change to (qid, did): the pair gets back the verdict (reviewer,
+        time) it had before, or none. Returns that verdict (None: no verdict now, or nothing
+        to undo). Undoing again walks further back."""
+        qid, did = str(qid), str(did)
+        with transaction(self.path) as con:
+            row = con.execute("SELECT id, prev_verdict, prev_reviewer, prev_marked_at, prev_previous "
+                              "FROM history WHERE qid = ? AND did = ? ORDER BY id DESC LIMIT 1",
+                              (qid, did)).fetchone()
+            if row is None:
+                return None
+            con.execute("DELETE FROM history WHERE id = ?", (row[0],))
+            if row[1] is None:
+                con.execute("DELETE FROM decisions WHERE qid = ? AND did = ?", (qid, did))
+            else:
+                con.execute(_UPSERT, (qid, did, row[1], row[2], row[3], row[4]))
+        return row[1]
 
     def all(self) -> pd.DataFrame:
-        """Every decision: ``qid, did, verdict, marked_at`` (UTC datetimes), sorted by (qid, did)."""
-        decisions = self._read()
-        table = pd.DataFrame([decisions[k] for k in sorted(decisions)], columns=COLUMNS)
-        table["marked_at"] = pd.to_datetime(table["marked_at"], utc=True)
+        """Every decision, sorted by (qid, did): ``qid, did, verdict, marked_at, reviewer, time,
+        previous`` (``marked_at`` and ``time`` the same UTC datetimes; ``reviewer`` and
+        ``previous`` None when unknown)."""
+        with transaction(self.path, write=False) as con:
+            rows = con.execute("SELECT qid, did, verdict, marked_at, reviewer, marked_at, previous "
+                               "FROM decisions ORDER BY qid, did").fetchall()
+        table = pd.DataFrame(rows, columns=COLUMNS, dtype=object)
+        for column in ("marked_at", "time"):
+            table[column] = pd.to_datetime(table[column], utc=True, format="ISO8601")
         return table
+
+    def history(self) -> pd.DataFrame:
+        """Every change still on record, oldest first: ``qid, did, verdict`` (None: unmarked),
+        ``reviewer, time, previous``."""
+        with transaction(self.path, write=False) as con:
+            rows = con.execute("SELECT qid, did, verdict, reviewer, marked_at, prev_verdict "
+                               "FROM history ORDER BY id").fetchall()
+        table = pd.DataFrame(rows, columns=["qid", "did", "verdict", "reviewer", "time", "previous"], dtype=object)
+        table["time"] = pd.to_datetime(table["time"], utc=True, format="ISO8601")
+        return table
+
+
+def _current(con, qid: str, did: str) -> tuple:
+    """(verdict, reviewer, marked_at, previous) of the pair now, all None when unmarked."""
+    row = con.execute("SELECT verdict, reviewer, marked_at, previous FROM decisions "
+                      "WHERE qid = ? AND did = ?", (qid, did)).fetchone()
+    return tuple(row) if row else (None, None, None, None)
 
 
 def apply_decisions(pairs: pd.DataFrame, decisions: pd.DataFrame | ReviewStore, *,

@@ -92,8 +92,7 @@ picked = shown.iloc[event.selection.rows] if event else shown.iloc[:0]
 def mark(verdict: str | None, keys: list[tuple[str, str]]) -> None:
     try:
         if verdict is None:
-            for qid, did in keys:
-                store.unmark(qid, did)
+            store.unmark_many(keys)
         else:
             store.mark_many(keys, verdict)
     except (ValueError, OSError) as exc:

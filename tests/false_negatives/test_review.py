@@ -1,7 +1,8 @@
-"""The review store: verdicts with time stamps beside the data, reloaded, applied both ways."""
+"""The review store: verdicts with time, reviewer and undo in the workspace, reloaded, applied both ways."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime, timezone
 
@@ -16,63 +17,110 @@ from analysis.false_negatives.review import (
 from analysis.model import DataError, NegativeSet
 
 
-def test_default_path_beside_a_file_or_inside_a_folder(tmp_path, monkeypatch):
+def test_the_store_lives_in_the_workspace_keyed_by_the_data(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
     data = tmp_path / "train.jsonl"
     data.write_text("{}\n")
-    assert default_review_path(data) == tmp_path / "train.jsonl.neglens-review.json"
-    folder = tmp_path / "beir"
-    folder.mkdir()
-    assert default_review_path(folder) == folder / "neglens-review.json"
-    # Data that cannot be written beside: a stable file in the cache, the same every time.
+    copy = tmp_path / "elsewhere" / "train.jsonl"
+    copy.parent.mkdir()
+    copy.write_text("{}\n")
+    sha = hashlib.sha256(b"{}\n").hexdigest()
+    assert default_review_path(data) == tmp_path / "cache" / "workspace" / "reviews" / f"{sha}.sqlite"
+    assert default_review_path(copy) == default_review_path(data)   # same bytes, same decisions
+    assert default_review_path(data, workspace=tmp_path / "ws").parent == tmp_path / "ws" / "reviews"
+    ReviewStore.for_data(data).mark("q", "d", "unsure")
+    assert ReviewStore.for_data(copy).get("q", "d") == "unsure"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "elsewhere", "train.jsonl"]
+
+
+def test_mark_get_reload_unmark_clear(tmp_path, monkeypatch):
     monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr("analysis.false_negatives.review.os.access", lambda *a: False)
-    fallback = default_review_path(data)
-    assert fallback.parent == tmp_path / "cache" / "reviews" and fallback == default_review_path(data)
-    assert fallback != default_review_path(folder)
-
-
-def test_mark_get_reload_unmark_clear(tmp_path):
     data = tmp_path / "pool.parquet"
     data.write_bytes(b"")
     store = ReviewStore.for_data(data)
     assert store.all().empty and store.get("q1", "d1") is None
     when = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
-    store.mark("q1", "d1", "false_negative", at=when)
+    store.mark("q1", "d1", "false_negative", at=when, reviewer="ana")
     store.mark("q1", "d2", "unsure")
     store.mark_many([("q2", "d3"), ("q2", "d4")], "true_negative")
     # Loading the same data again brings the decisions back.
     again = ReviewStore.for_data(data)
     table = again.all()
+    assert list(table.columns) == ["qid", "did", "verdict", "marked_at", "reviewer", "time", "previous"]
     assert table[["qid", "did", "verdict"]].values.tolist() == [
         ["q1", "d1", "false_negative"], ["q1", "d2", "unsure"],
         ["q2", "d3", "true_negative"], ["q2", "d4", "true_negative"]]
-    assert table["marked_at"].iloc[0] == pd.Timestamp(when)
+    assert table["marked_at"].iloc[0] == pd.Timestamp(when) == table["time"].iloc[0]
     assert str(table["marked_at"].dt.tz) == "UTC"
-    # Marking again replaces the verdict and its time.
-    again.mark("q1", "d1", "true_negative")
+    assert table["reviewer"].tolist() == ["ana", None, None, None]
+    # Marking again replaces the verdict and its time, and remembers the one it replaced.
+    again.mark("q1", "d1", "true_negative", reviewer="bo")
+    row = store.all().iloc[0]
+    assert (row["verdict"], row["reviewer"], row["previous"]) == ("true_negative", "bo", "false_negative")
     assert store.get("q1", "d1") == "true_negative" and len(store.all()) == 4
     assert store.unmark("q1", "d2") and not store.unmark("q1", "d2")
-    blob = json.loads(store.path.read_text())
-    assert blob["format"] == "neglens-review" and len(blob["decisions"]) == 3
-    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []
+    assert len(store.all()) == 3
     store.clear()
     assert store.all().empty and store.path.exists()
+    assert not list(tmp_path.glob("*.json"))          # nothing written beside the data
+
+
+def test_undo_walks_back_through_the_changes(tmp_path):
+    store = ReviewStore(tmp_path / "r.sqlite")
+    assert store.undo("q", "d") is None
+    store.mark("q", "d", "unsure", reviewer="ana", at=datetime(2024, 1, 1, tzinfo=timezone.utc))
+    store.mark("q", "d", "false_negative", reviewer="bo")
+    store.unmark("q", "d")
+    assert store.undo("q", "d") == "false_negative" and store.get("q", "d") == "false_negative"
+    assert store.undo("q", "d") == "unsure"
+    row = store.all().iloc[0]
+    assert row["reviewer"] == "ana" and row["time"] == pd.Timestamp("2024-01-01", tz="UTC")
+    assert store.undo("q", "d") is None and store.get("q", "d") is None
+    store.mark_many([("a", "1"), ("b", "2")], "unsure")
+    store.clear()
+    assert store.undo("b", "2") == "unsure" and store.all()["qid"].tolist() == ["b"]
+    assert store.history()["verdict"].tolist() == ["unsure", "unsure", None]
+
+
+def test_old_json_review_files_are_imported_once_and_left_alone(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
+    folder = tmp_path / "beir"
+    folder.mkdir()
+    (folder / "corpus.jsonl").write_text('{"_id": "d1", "text": "x"}\n')
+    old = {"format": "neglens-review", "version": 1, "decisions": [
+        {"qid": "q1", "did": "d1", "verdict": "false_negative", "marked_at": "2024-05-01T12:00:00+00:00"}]}
+    (folder / "neglens-review.json").write_text(json.dumps(old))
+    before = (folder / "neglens-review.json").read_bytes()
+    folder.chmod(0o555)                               # read-only data: never written
+    try:
+        store = ReviewStore.for_data(folder)
+        assert store.get("q1", "d1") == "false_negative"
+        store.unmark("q1", "d1")
+        assert ReviewStore.for_data(folder).get("q1", "d1") is None   # not imported twice
+    finally:
+        folder.chmod(0o755)
+    assert (folder / "neglens-review.json").read_bytes() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["corpus.jsonl", "neglens-review.json"]
 
 
 def test_bad_verdicts_and_bad_files(tmp_path):
-    store = ReviewStore(tmp_path / "r.json")
+    store = ReviewStore(tmp_path / "r.sqlite")
     with pytest.raises(DataError, match="verdict"):
         store.mark("q", "d", "maybe")
-    store.path.write_text("{not json")
+    legacy = tmp_path / "r.json"
+    legacy.write_text("{not json")
     with pytest.raises(DataError, match="r.json"):
-        store.all()
-    store.path.write_text(json.dumps({"format": "other"}))
+        ReviewStore(tmp_path / "s.sqlite", legacy=(legacy,))
+    legacy.write_text(json.dumps({"format": "other"}))
     with pytest.raises(DataError, match="format"):
-        store.get("q", "d")
-    store.path.write_text(json.dumps({"format": "neglens-review", "version": 1,
-                                      "decisions": [{"qid": "q", "did": "d", "verdict": "x"}]}))
+        ReviewStore(tmp_path / "s.sqlite", legacy=(legacy,))
+    legacy.write_text(json.dumps({"format": "neglens-review", "version": 1,
+                                  "decisions": [{"qid": "q", "did": "d", "verdict": "x"}]}))
     with pytest.raises(DataError, match="decision 1"):
-        store.all()
+        ReviewStore(tmp_path / "s.sqlite", legacy=(legacy,))
+    (tmp_path / "junk.sqlite").write_bytes(b"this is not a database" * 100)
+    with pytest.raises(DataError, match="junk.sqlite"):
+        ReviewStore(tmp_path / "junk.sqlite").all()
 
 
 def _pairs():
@@ -86,7 +134,7 @@ def _pairs():
 
 
 def test_apply_decisions_drop_and_promote(tmp_path):
-    store = ReviewStore(tmp_path / "r.json")
+    store = ReviewStore(tmp_path / "r.sqlite")
     store.mark("q1", "d1", "false_negative")
     store.mark("q1", "d2", "unsure")
     store.mark("q2", "d3", "true_negative")
