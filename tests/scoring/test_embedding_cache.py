@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import random
+import signal
+import time
+import warnings
 
 import numpy as np
 import pytest
 
 from analysis.scoring.embedding_cache import (
+    MAX_SHARDS,
     EmbeddingCache,
     default_cache_dir,
     namespace_id,
@@ -102,13 +109,28 @@ def test_bad_input_is_refused(tmp_path):
         cache.add(text_keys(["b"]), vectors(1, dim=8))
 
 
-def test_a_corrupt_shard_is_named(tmp_path):
+def test_a_corrupt_shard_is_skipped_with_a_warning_and_rebuilt(tmp_path):
     cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
     cache.add(text_keys(["a", "b"]), vectors(2))
-    shard = next(cache.path.glob("*.vectors.npy"))
-    np.save(shard, vectors(5))
-    with pytest.raises(ValueError, match="corrupt embedding cache shard"):
-        EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    cache.add(text_keys(["c"]), vectors(1, seed=1))
+    shard = next(p for p in cache.path.glob("*.vectors.npy")
+                 if len(np.load(p)) == 2)
+    np.save(shard, vectors(5))                          # wrong shape
+    with pytest.warns(RuntimeWarning, match="unreadable embedding cache shard"):
+        again = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    assert again.lookup(text_keys(["a", "b", "c"]))[0].tolist() == [False, False, True]
+    again.add(text_keys(["a", "b"]), vectors(2))        # encoded again, stored again
+    assert EmbeddingCache(DESCRIPTION, directory=tmp_path).lookup(text_keys(["a", "b"]))[0].all()
+
+
+def test_an_empty_shard_left_by_a_power_loss_is_no_eoferror(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    cache.add(text_keys(["a"]), vectors(1))
+    for f in cache.path.glob("*.npy"):
+        f.write_bytes(b"")
+    with pytest.warns(RuntimeWarning, match="skipped and removed"):
+        again = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    assert len(again) == 0 and not list(again.path.glob("*.npy"))
 
 
 def test_pickled_shards_are_never_loaded(tmp_path):
@@ -116,5 +138,69 @@ def test_pickled_shards_are_never_loaded(tmp_path):
     cache.add(text_keys(["a"]), vectors(1))
     keys = next(cache.path.glob("*.keys.npy"))
     np.save(keys, np.array([b"x" * 32], dtype=object), allow_pickle=True)
-    with pytest.raises(ValueError, match="allow_pickle=False"):
-        EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    with pytest.warns(RuntimeWarning, match="allow_pickle=False"):
+        again = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    assert len(again) == 0
+
+
+def test_many_adds_keep_few_files_and_every_vector(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    texts = [f"t{n}" for n in range(300)]
+    for start in range(0, 300, 3):                      # 100 adds: would be 100 shards
+        cache.add(text_keys(texts[start:start + 3]), vectors(3, seed=start))
+    assert len(list(cache.path.glob("*.keys.npy"))) <= MAX_SHARDS + 1
+    fresh = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    assert len(fresh) == 300
+    found, got = fresh.lookup(text_keys(texts[::-1]))
+    expected = np.vstack([vectors(3, seed=s) for s in range(0, 300, 3)])[::-1]
+    assert found.all()
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_stale_temporaries_are_swept(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    cache.add(text_keys(["a"]), vectors(1))
+    old, new = cache.path / ".x.npy.1.tmp", cache.path / ".y.npy.2.tmp"
+    old.write_bytes(b"half")
+    new.write_bytes(b"writing")
+    os.utime(old, (time.time() - 2 * 3600,) * 2)
+    EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    assert not old.exists() and new.exists()            # a live writer's file stays
+
+
+def _fake_vectors(keys: np.ndarray) -> np.ndarray:
+    """A vector made from the key itself, so a reader can check what it gets back."""
+    return np.frombuffer(keys.tobytes(), dtype=np.uint8).reshape(len(keys), 32)[:, :4].astype(np.float32)
+
+
+def _add_and_acknowledge(directory, seed, pipe) -> None:
+    cache, rng, n = EmbeddingCache(DESCRIPTION, directory=directory), np.random.default_rng(seed), 0
+    while True:
+        size = int(rng.integers(1, 40))
+        keys = text_keys([f"s{seed}-{i}" for i in range(n, n + size)])
+        cache.add(keys, _fake_vectors(keys))
+        pipe.send(n + size)                              # acknowledged: texts [0, n + size)
+        n += size
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_writer_killed_at_a_random_point_leaves_a_readable_cache(tmp_path, seed):
+    fork = multiprocessing.get_context("fork")
+    receive, send = fork.Pipe(duplex=False)
+    proc = fork.Process(target=_add_and_acknowledge, args=(tmp_path, seed, send))
+    proc.start()
+    time.sleep(random.Random(seed).uniform(0.01, 0.25))
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.join()
+    done = 0
+    while receive.poll():
+        done = receive.recv()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no shard may be unreadable
+        cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    keys = text_keys([f"s{seed}-{i}" for i in range(done)])
+    found, got = cache.lookup(keys)
+    assert found.all()
+    if done:
+        np.testing.assert_array_equal(got, _fake_vectors(keys))
+    assert len(list(cache.path.glob("*.keys.npy"))) <= MAX_SHARDS + 1
