@@ -5,9 +5,12 @@ See the package docstring for the rules.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
@@ -111,13 +114,36 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
     from analysis.formats.pool import write_pool
     from analysis.scoring.pool import build_pool
 
-    pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
-                      cross_encoder=settings.cross_encoder or None, progress=progress)
     target = pool_file(data_sha, settings, format=format, cache_dir=cache_dir)
-    partial = target.with_suffix(f".{os.getpid()}.tmp")
-    write_pool(pool, partial)
-    os.replace(partial, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with pool_lock(target):   # two sessions asking for one pool: the second waits, then reads it
+        found = cached_pool(data_sha, settings, format=format, cache_dir=cache_dir)
+        if found is not None:
+            return found
+        pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
+                          cross_encoder=settings.cross_encoder or None, progress=progress)
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            write_pool(pool, Path(partial))
+            with open(partial, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(partial, target)
+        finally:
+            Path(partial).unlink(missing_ok=True)
     return pool
+
+
+@contextmanager
+def pool_lock(target: Path):
+    """An exclusive ``fcntl`` lock on ``<pool file>.lock``, held while the pool is built and
+    written (released by the kernel if the process dies)."""
+    with open(target.with_name(target.name + ".lock"), "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # -- embeddings of a pool (for the map) -----------------------------------------------------------
