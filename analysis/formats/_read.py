@@ -63,6 +63,8 @@ def iter_jsonl(path: Path, on_skip) -> Iterator[tuple[int, dict]]:
                 obj = json.loads(text)
             except json.JSONDecodeError as exc:
                 raise RowError(None, f"malformed JSON: {exc.msg} at column {exc.colno}") from None
+            except RecursionError:
+                raise RowError(None, "JSON nested too deeply to read") from None
             if not isinstance(obj, dict):
                 raise RowError(None, f"expected a JSON object, got {type(obj).__name__}")
         except RowError as exc:
@@ -80,10 +82,20 @@ def first_json_object(path: Path, *, max_lines: int = 50) -> dict | None:
             break
         if not raw.strip():
             continue
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
         try:
-            obj = json.loads(decode_line(raw, lineno))
-        except (RowError, json.JSONDecodeError):
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"not UTF-8 at line {lineno}, byte {exc.start + 1} "
+                            f"(0x{raw[exc.start]:02x}); save the file as UTF-8",
+                            file=str(path), line=lineno) from None
+        try:
+            obj = json.loads(text)
+        except json.JSONDecodeError:
             continue
+        except RecursionError:
+            raise DataError("JSON nested too deeply to read", file=str(path), line=lineno) from None
         if isinstance(obj, dict):
             return obj
     return None
