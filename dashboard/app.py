@@ -7,6 +7,7 @@ the query string, so the address bar always reproduces what is on screen.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -40,6 +41,12 @@ with st.sidebar:
     for problem in st.session_state.get("url_problems", []):
         st.warning(problem)
 try:
-    page.run()
+    if view.data and session.refused(view.data):     # never read outside the data root
+        st.error(f"Refused: {session.refused(view.data)}", icon=":material/block:")
+    else:
+        page.run()
+except Exception as exc:  # noqa: BLE001  every library failure is a message, the log keeps the traceback
+    logging.getLogger("neglens.dashboard").exception("page %s failed", page.title)
+    st.error(f"Something went wrong: {type(exc).__name__}: {exc}", icon=":material/error:")
 finally:  # also after st.stop(): the URL must match what is shown
     session.write_url()

@@ -21,6 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from analysis import workspace as ws
+from analysis.workspace.served import DEFAULT_MAX_UPLOAD, confine
 from analysis.model import NegativeSet
 from dashboard import state, ui
 
@@ -41,11 +42,57 @@ def startup_data() -> str:
     return DEFAULT_DATA if Path(DEFAULT_DATA).exists() else str(REPO / DEFAULT_DATA)
 
 
+def _served() -> tuple[str | None, int]:
+    """(data root, upload cap in bytes): ``-- --data-root DIR`` / ``$NEGLENS_DATA_ROOT`` and
+    ``-- --max-upload-mb N`` / ``$NEGLENS_MAX_UPLOAD_MB`` (default 2 GiB)."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--data-root")
+    parser.add_argument("--max-upload-mb", type=float)
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    root = args.data_root or os.environ.get("NEGLENS_DATA_ROOT") or None
+    mb = args.max_upload_mb or float(os.environ.get("NEGLENS_MAX_UPLOAD_MB") or 0)
+    return root, int(mb * 2**20) if mb else DEFAULT_MAX_UPLOAD
+
+
+def refused(path: str) -> str | None:
+    """Why ``path`` may not be read in served mode (outside the data root), else None."""
+    root = _served()[0]
+    if root is None:
+        return None
+    try:
+        confine(path, root, also=(ws.workspace_dir() / "uploads",))
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def choose_data(path: str) -> None:
+    """Make ``path`` the dataset, unless it lies outside the data root (then say so, stop)."""
+    problem = refused(path)
+    if problem:
+        st.error(f"Refused: {problem}", icon=":material/block:")
+        st.stop()
+    current = view()
+    current.data, current.format = path, ""
+
+
+def store_upload(name: str, content: bytes):
+    """An upload kept in the workspace, under the served upload cap."""
+    return ws.store_upload(name, content, max_bytes=_served()[1])
+
+
 def view() -> state.View:
-    """This session's View: read from the URL on the first run, kept in session state after."""
+    """This session's View: read from the URL on the first run, kept in session state after.
+    A ``data`` outside the data root is refused (reported, never read): the start data stays."""
     if _VIEW not in st.session_state:
         current, problems = state.from_query(st.query_params.to_dict() | _repeated("s"),
                                              default_data=startup_data())
+        problem = refused(current.data)
+        if problem:
+            problems.append(f"Refused the data in the link: {problem}")
+            current.data, current.format = startup_data(), ""
+            if refused(current.data):
+                current.data = ""
         st.session_state[_VIEW] = current
         st.session_state["url_problems"] = problems
     return st.session_state[_VIEW]

@@ -40,7 +40,8 @@ def load_dataset(path: str | os.PathLike, *, format: str | None = None) -> Negat
     return load(Path(path), format=format or None)
 
 
-def store_upload(name: str, content: bytes, *, cache_dir: str | os.PathLike | None = None) -> Path:
+def store_upload(name: str, content: bytes, *, cache_dir: str | os.PathLike | None = None,
+                 max_bytes: int | None = None) -> Path:
     """Keep an uploaded file as ``<workspace>/uploads/<sha256[:16]>/<name>`` and return its path.
 
     The name keeps only its last component (no directories from the browser); the folder is
@@ -51,11 +52,17 @@ def store_upload(name: str, content: bytes, *, cache_dir: str | os.PathLike | No
         raise DataError(f"an upload needs a file name, got {name!r}", field="name")
     if not content:
         raise DataError("the uploaded file is empty (0 bytes)", file=base, line=1)
+    from analysis.workspace.served import DEFAULT_MAX_UPLOAD, check_upload_size
+
+    check_upload_size(len(content), DEFAULT_MAX_UPLOAD if max_bytes is None else max_bytes)
     target = workspace_dir(cache_dir) / "uploads" / hashlib.sha256(content).hexdigest()[:16] / base
     if not target.is_file():
         target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{base}.{os.getpid()}.tmp")
-        partial.write_bytes(content)
+        fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{base}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(partial, target)
     return target
 

@@ -36,12 +36,12 @@ elif source == SOURCES[1]:
                               help="Any format NegLens reads: a BEIR folder, a SMART collection, "
                                    "sentence-transformers / FlagEmbedding / Tevatron files, a pool")
         if st.form_submit_button("Load") and typed.strip() != view.data:
-            view.data, view.format = typed.strip(), ""
+            session.choose_data(typed.strip())
 else:
     upload = st.file_uploader("One data file (JSONL, CSV, Parquet)", accept_multiple_files=False)
     if upload is not None:
         with ui.reported("Cannot store the upload"):
-            saved = ws.store_upload(upload.name, upload.getvalue())
+            saved = session.store_upload(upload.name, upload.getvalue())
         if str(saved) != view.data:
             view.data, view.format = str(saved), ""
 
