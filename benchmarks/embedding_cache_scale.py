@@ -4,6 +4,10 @@ reference (the shard-per-1,024-texts cache of commit 1227936, loaded from git) i
 Vectors are dimension 8 (the figures measured are about files and keys, which do not depend on
 the dimension; a real 384-d cache holds 48x the vector bytes, memory-mapped, not read at open).
 Run: python benchmarks/embedding_cache_scale.py [N]
+
+Measured 2026-12-06, 2 shared CPU cores, 1,000,000 texts, dim 8, one run:
+      new: open 0.02 s, 9 fds held, 20 files (build through add() 26 s)
+reference: open 0.51 s, 977 fds held, 1955 files (build 19 s)
 """
 
 from __future__ import annotations
