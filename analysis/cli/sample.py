@@ -67,7 +67,8 @@ def run(args) -> int:
     pool = load(args.pool)
     selection = strategy.select(pool, np.random.default_rng(args.seed))
     output = f"{args.format}/{args.layout}" if args.layout else args.format
-    data = selection.training_set(pool, keep_empty=args.keep_empty)
+    # every query's positives; the writer drops what the layout cannot hold (as `apply` does)
+    data = selection.training_set(pool, keep_empty=True)
     # the same writer as `apply`, so a settings file reproduces these bytes
     path, notes = write_training_data(data, args.out, format=output,
                                       scores=True if args.scores else None,
@@ -82,9 +83,6 @@ def run(args) -> int:
     report = selection.report
     for line in report.lines():
         print(line, file=sys.stderr)
-    left_out = report.num_queries - data.pairs["qid"].nunique()
-    if left_out:
-        print(f"Left out {left_out:,} queries that got no negative.", file=sys.stderr)
     for note in notes:
         print(note[:1].upper() + note[1:] + ".", file=sys.stderr)
     if args.json:
