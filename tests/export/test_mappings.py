@@ -283,3 +283,12 @@ def test_hn_mine_gets_the_bundled_models_length_and_a_candidate_pool_with_titles
     texts = [json.loads(line)["text"] for line in out.read_text().splitlines()]
     assert sorted(texts) == sorted(nset.docs["text"].astype(str))
     assert any(t.startswith("Tomatoes") and t.endswith("Water them deeply.") for t in texts)
+
+
+def test_docs_list_every_mine_hard_negatives_argument():
+    """docs/export.md says, for each argument of the installed signature, whether it is mapped."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "export.md").read_text()
+    table = text.split("### Every `mine_hard_negatives` argument", 1)[1].split("\n## ", 1)[0]
+    listed = {name for line in table.splitlines() if line.startswith("| `")
+              for name in line.split("|")[1].replace("`", "").replace(",", " ").split()}
+    assert mine_hard_negatives_parameters() - listed == set()
