@@ -8,7 +8,8 @@ passage has them). Both sides encode the texts themselves with the bundled all-M
 NegLens builds its pool with ``merge_texts=True`` and writes through
 ``analysis.export.training_data``, sentence-transformers runs ``mine_hard_negatives`` on the
 (anchor, positive) pairs and every document text. Files are compared row for row in all four
-layouts with scores: texts and labels exactly, scores to 1e-5 (the pool's matmul and
+layouts with scores: texts and labels exactly, scores to 1e-6 (measured: at most 4.2e-7 apart;
+the two sides encode in other batches, and the pool's matmul and
 sentence-transformers' torch.mm/pairwise_cos_sim may differ in the last float32 bits). Each
 query has one labelled positive, so the positive order within a query cannot differ.
 """
@@ -113,7 +114,7 @@ def our_rows(pool, layout: str, tmp_path: Path, seed: int = 0, **settings) -> li
 
 
 def split(rows: list[dict]) -> tuple[list[dict], list]:
-    """(rows without their score columns, the scores) to compare exactly and to 1e-5."""
+    """(rows without their score columns, the scores) to compare exactly and to 1e-6."""
     keys = ("scores", "score")
     return [{k: v for k, v in r.items() if k not in keys} for r in rows], \
         [r.get("scores", r.get("score")) for r in rows]
@@ -132,7 +133,7 @@ def test_top_writes_what_mine_hard_negatives_writes(case, pool, st_model, st_cac
     assert len(theirs) > 10
     (our_text, our_scores), (their_text, their_scores) = split(ours), split(theirs)
     assert our_text == their_text
-    np.testing.assert_allclose(np.hstack(our_scores), np.hstack(their_scores), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(np.hstack(our_scores), np.hstack(their_scores), atol=1e-6, rtol=0)
 
 
 def _negatives(rows: list[dict]) -> dict[str, list[str]]:
