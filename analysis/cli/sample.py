@@ -5,9 +5,11 @@ positive of the pool plus the chosen negatives, in a format people train with
 (``--format sentence-transformers|flagembedding|tevatron``, ``NAME/LAYOUT`` or ``--layout`` for
 a layout, ``--scores`` to write scores where the format can). ``--num-negatives K`` and
 ``--seed S`` complete the setting: the same pool, strategy, parameters and seed write the same
-bytes. The selection report (filter counts, queries short of negatives) goes to stderr. A query
-that got no negative is left out of the file, as mine_hard_negatives leaves it out (the report
-counts it); ``--keep-empty`` keeps its positives.
+bytes. The selection report (filter counts, queries short of negatives) goes to stderr. Rows
+are those mine_hard_negatives writes: a query that got no negative is left out (and counted),
+except in labeled-pair, which keeps its positive rows; ``--keep-empty`` keeps them in
+labeled-list too. n-tuple rows are ``num_negatives`` wide; shorter queries are left out, as in
+``apply``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def register(subparsers) -> None:
                              "legacy or new (tevatron)")
     parser.add_argument("--scores", action="store_true", help="write scores where the format can")
     parser.add_argument("--keep-empty", action="store_true",
-                        help="keep the positives of queries that got no negative")
+                        help="labeled-list: keep the positives of queries that got no negative "
+                             "(labeled-pair always keeps them, as mine_hard_negatives does)")
     parser.add_argument("--json", action="store_true",
                         help="print the run (strategy, seed, report) as one JSON object")
     parser.add_argument("--save-settings", metavar="SETTINGS.json",
