@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis.model import NegativeSet
+from analysis.model import DataError, NegativeSet
 
 
 def _canonical(ids: pd.Series, texts: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -50,7 +50,7 @@ def merge_equal_texts(nset: NegativeSet, docs: pd.DataFrame | None = None
     pairs["did"] = old_did.map(doc_map)
     if pairs["did"].isna().any():
         missing = old_did[pairs["did"].isna()].iloc[0]
-        raise ValueError(f"document {missing!r} of the set is missing from the corpus")
+        raise DataError(f"document {missing!r} of the set is missing from the corpus", field="did")
     positives = set(pairs.loc[pairs["label"] == 1, "did"])
     copies = doc_map[~doc_first]
     counts = {"documents": int((~doc_first).sum()),
