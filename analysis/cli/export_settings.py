@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(subparsers) -> None:
@@ -23,6 +24,9 @@ def register(subparsers) -> None:
     parser.add_argument("settings", metavar="SETTINGS.json", help="settings file (sample --save-settings)")
     parser.add_argument("--to", required=True, choices=TARGETS, help="target tool")
     parser.add_argument("--json", action="store_true", help="print the mapping as JSON")
+    parser.add_argument("--candidate-pool", metavar="CORPUS.jsonl",
+                        help="with --to flagembedding: also write hn_mine's --candidate_pool file "
+                             "(every document text NegLens searched, BEIR titles kept)")
     parser.set_defaults(func=run)
 
 
@@ -31,5 +35,17 @@ def run(args: argparse.Namespace) -> int:
     from analysis.export.mappings import mapping
 
     found = mapping(settings.read(args.settings), args.to)
+    if args.candidate_pool:
+        from pathlib import Path
+
+        from analysis.export.mappings import write_candidate_pool
+        from analysis.model import DataError
+
+        if args.to != "flagembedding":
+            raise DataError("--candidate-pool is hn_mine's corpus file: use it with --to "
+                            "flagembedding", field="candidate_pool")
+        written = write_candidate_pool(args.settings, args.candidate_pool,
+                                       base=Path(args.settings).resolve().parent)
+        print(f"wrote {written}", file=sys.stderr)
     print(json.dumps(found.as_dict(), indent=2) if args.json else found.text())
     return 0 if found.supported else 1

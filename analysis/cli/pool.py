@@ -30,6 +30,9 @@ def register(subparsers) -> None:
     parser.add_argument("--document-prompt", help="text prepended to every document before encoding")
     parser.add_argument("--cross-encoder", metavar="NAME_OR_PATH",
                         help="sentence-transformers CrossEncoder: adds ce_score to every pair")
+    parser.add_argument("--keep-equal-texts", action="store_true",
+                        help="keep documents (queries) with equal text as separate ones; by default "
+                             "they are one, as sentence-transformers' mine_hard_negatives ranks them")
     parser.add_argument("--top-n", type=int, default=100, help="candidates per query (default 100)")
     parser.add_argument("--batch-size", type=int, default=32, help="encoding batch size (default 32)")
     parser.add_argument("--device", help="torch device for the models (default: sentence-transformers' choice)")
@@ -69,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
         pool = build_pool(nset, corpus=corpus, corpus_name=args.corpus, model=encoder,
                           query_prompt=args.query_prompt, document_prompt=args.document_prompt,
                           top_n=args.top_n, cross_encoder=reranker, batch_size=args.batch_size,
-                          progress=progress)
+                          merge_texts=not args.keep_equal_texts, progress=progress)
     finally:
         progress.close()
     write_pool(pool, args.out)
@@ -79,6 +82,11 @@ def run(args: argparse.Namespace) -> int:
           f"(top {args.top_n} of {pool.meta['pool']['corpus_size']:,} documents, {beyond:,} "
           f"positives beyond), {len(pool.pairs) - len(rows):,} input pairs ranked; "
           f"{encoder.encoded:,} texts encoded, the rest from the cache")
+    merged = pool.meta["pool"].get("merged_equal_texts")
+    if merged and any(merged.values()):
+        print(f"merged equal texts: {merged['documents']:,} documents into others "
+              f"({merged['positive_copies']:,} of them copies of a positive, masked as the positive), "
+              f"{merged['queries']:,} queries")
     return 0
 
 

@@ -5,9 +5,11 @@ positive of the pool plus the chosen negatives, in a format people train with
 (``--format sentence-transformers|flagembedding|tevatron``, ``NAME/LAYOUT`` or ``--layout`` for
 a layout, ``--scores`` to write scores where the format can). ``--num-negatives K`` and
 ``--seed S`` complete the setting: the same pool, strategy, parameters and seed write the same
-bytes. The selection report (filter counts, queries short of negatives) goes to stderr. A query
-that got no negative is left out of the file, as mine_hard_negatives leaves it out (the report
-counts it); ``--keep-empty`` keeps its positives.
+bytes. The selection report (filter counts, queries short of negatives) goes to stderr. Rows
+are those mine_hard_negatives writes: a query that got no negative is left out (and counted),
+except in labeled-pair, which keeps its positive rows; ``--keep-empty`` keeps them in
+labeled-list too. n-tuple rows are ``num_negatives`` wide; shorter queries are left out, as in
+``apply``.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ def register(subparsers) -> None:
                              "legacy or new (tevatron)")
     parser.add_argument("--scores", action="store_true", help="write scores where the format can")
     parser.add_argument("--keep-empty", action="store_true",
-                        help="keep the positives of queries that got no negative")
+                        help="labeled-list: keep the positives of queries that got no negative "
+                             "(labeled-pair always keeps them, as mine_hard_negatives does)")
     parser.add_argument("--json", action="store_true",
                         help="print the run (strategy, seed, report) as one JSON object")
     parser.add_argument("--save-settings", metavar="SETTINGS.json",
@@ -67,7 +70,8 @@ def run(args) -> int:
     pool = load(args.pool)
     selection = strategy.select(pool, np.random.default_rng(args.seed))
     output = f"{args.format}/{args.layout}" if args.layout else args.format
-    data = selection.training_set(pool, keep_empty=args.keep_empty)
+    # every query's positives; the writer drops what the layout cannot hold (as `apply` does)
+    data = selection.training_set(pool, keep_empty=True)
     # the same writer as `apply`, so a settings file reproduces these bytes
     path, notes = write_training_data(data, args.out, format=output,
                                       scores=True if args.scores else None,
@@ -82,9 +86,6 @@ def run(args) -> int:
     report = selection.report
     for line in report.lines():
         print(line, file=sys.stderr)
-    left_out = report.num_queries - data.pairs["qid"].nunique()
-    if left_out:
-        print(f"Left out {left_out:,} queries that got no negative.", file=sys.stderr)
     for note in notes:
         print(note[:1].upper() + note[1:] + ".", file=sys.stderr)
     if args.json:

@@ -105,7 +105,7 @@ def load_pool(settings: Settings, *, base=None, data=None, cache_dir=None,
                       model=spec.get("model"), query_prompt=spec.get("query_prompt"),
                       document_prompt=spec.get("document_prompt"), top_n=spec["top_n"],
                       cross_encoder=spec.get("cross_encoder"), cache_dir=cache_dir,
-                      progress=progress)
+                      merge_texts=spec.get("merged_equal_texts") is not None, progress=progress)
     return candidate_pool(pool)
 
 

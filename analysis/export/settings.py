@@ -137,6 +137,8 @@ def from_run(data: str | os.PathLike, *, strategy, seed: int, pool=None, selecti
     if built and "top_n" not in built:
         raise DataError("pool settings need at least top_n", field="pool.top_n")
     pool_doc = {key: built.get(key) for key in POOL_KEYS} if built else None
+    if pool_doc is not None and built.get("merged_equal_texts") is not None:
+        pool_doc["merged_equal_texts"] = dict(built["merged_equal_texts"])
     if pool_doc is not None and pool is not None:
         positives = pool.pairs[pool.pairs["label"] == 1]
         pool_doc["max_positives"] = int(positives.groupby("qid", observed=True).size().max()) \

@@ -20,12 +20,13 @@ flagembedding                       JSONL ``query``/``pos``/``neg`` (+ ``pos_sco
 tevatron[/legacy|new]               JSONL with passages, or ids + ``corpus.jsonl``
 ==================================  ==================================================
 
-A query the strategy found no negative for is not in the training set at all
-(``Selection.training_set``), as ``mine_hard_negatives`` leaves it out of its output. Other
-queries a layout cannot hold are left out here and counted in the returned notes: a query
-whose negatives the review removed (every layout but labeled-pair), one without a positive
-(every layout but labeled-pair and labeled-list), or, for n-tuple, one with fewer than
-``num_negatives`` negatives (n-tuple rows all have one width).
+Queries a layout cannot hold are left out when writing and counted in the returned notes, as
+``mine_hard_negatives`` leaves them out: a query with no negative (found none, or the review
+removed them; every layout but labeled-pair, which keeps its positive rows), one without a
+positive (every layout but labeled-pair), or, for n-tuple, one with another number of negatives
+than ``num_negatives`` (n-tuple rows are ``num_negatives`` wide; default: the strategy's
+``num_negatives`` from the set's ``meta["params"]``, so ``sample``, ``apply`` and the dashboard
+write the same bytes).
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def training_set(pool: NegativeSet, selection, *, decisions: Iterable[dict] = ()
     if false_negatives not in FALSE_NEGATIVE_ACTIONS:
         raise DataError(f"false_negatives must be one of {FALSE_NEGATIVE_ACTIONS}, got "
                         f"{false_negatives!r}", field="false_negatives")
-    base = selection.training_set(pool)
+    # every query's positives: labeled-pair keeps those of a query that got no negative, as
+    # mine_hard_negatives does; shape_training_data drops them from the other layouts
+    base = selection.training_set(pool, keep_empty=True)
     table = decisions if isinstance(decisions, pd.DataFrame) else \
         pd.DataFrame(list(decisions), columns=["qid", "did", "verdict"])
     if table.empty:
@@ -95,7 +98,7 @@ def write_training_data(nset: NegativeSet, path: str | os.PathLike, *,
 
     ``scores``: sentence-transformers adds its ``scores``/``score`` column when True;
     FlagEmbedding writes ``pos_scores``/``neg_scores`` where known unless False. ``num_negatives``
-    is the n-tuple width (default: the most common number of negatives).
+    is the n-tuple width (default: the strategy's, else the most common number of negatives).
     """
     from analysis.formats import write
 
@@ -104,6 +107,8 @@ def write_training_data(nset: NegativeSet, path: str | os.PathLike, *,
     options = {}
     if name.startswith("sentence-transformers"):
         options["scores"] = bool(scores)
+        if name.endswith("/n-tuple"):
+            options["num_negatives"] = ntuple_width(kept)
     elif name == "flagembedding":
         options["scores"] = scores
     elif scores:
@@ -125,11 +130,12 @@ def shape_training_data(nset: NegativeSet, format: str, *, num_negatives: int | 
     rules = []
     if layout != "labeled-pair" and not (keep_empty and layout == "labeled-list"):
         rules.append((negatives == 0, "have no negative"))
-    if layout not in ("labeled-pair", "labeled-list"):
+    if layout != "labeled-pair":
         rules.append((positives == 0, "have no positive"))
     if layout == "n-tuple":
         counts = negatives[present & (negatives > 0)]
-        width = num_negatives or (int(np.bincount(counts.astype(np.int64)).argmax()) if len(counts) else 0)
+        width = num_negatives or ntuple_width(nset) or \
+            (int(np.bincount(counts.astype(np.int64)).argmax()) if len(counts) else 0)
         rules.append((negatives != width, f"have fewer than {width} negatives (n-tuple rows are all "
                                           f"{width} negatives wide)"))
     drop = np.zeros(size, dtype=bool)
@@ -139,8 +145,17 @@ def shape_training_data(nset: NegativeSet, format: str, *, num_negatives: int | 
         if new.any():
             notes.append(f"left out {int(new.sum()):,} queries that {why}")
         drop |= new
+    if layout == "n-tuple":
+        nset = nset.with_pairs(nset.pairs, meta={**nset.meta, "ntuple_width": width})
     if not drop.any():
         return nset, notes
     if drop[present].all():
         raise DataError(f"no query can be written as {name}: " + "; ".join(notes), field="format")
     return nset.with_pairs(pairs[~drop[codes]].reset_index(drop=True)), notes
+
+
+def ntuple_width(nset: NegativeSet) -> int | None:
+    """The n-tuple width a set asks for: ``shape_training_data``'s, else its strategy's
+    ``num_negatives`` (``Selection.training_set`` records the params in ``meta``)."""
+    width = nset.meta.get("ntuple_width") or (nset.meta.get("params") or {}).get("num_negatives")
+    return int(width) if width else None

@@ -180,15 +180,27 @@ def _layout_problem(columns: list[str], layout: str | None) -> str:
 
 # -- writing -----------------------------------------------------------------------------
 def write(nset: NegativeSet, path: Path, *, layout: str = "triplet", scores: bool = False,
-          hf_dataset: bool = False, source: str | None = None) -> Path:
-    """Write ``nset`` as mine_hard_negatives would have, with columns anchor, positive, ..."""
+          hf_dataset: bool = False, source: str | None = None,
+          num_negatives: int | None = None) -> Path:
+    """Write ``nset`` as mine_hard_negatives would have, with columns anchor, positive, ...
+
+    Rows as mine_hard_negatives writes them (v6.2): queries in order, one row per (query,
+    positive) in triplet, n-tuple and labeled-list (a query's rows share its negatives);
+    labeled-pair writes a query's positives, then its negatives. n-tuple rows are
+    ``num_negatives`` wide (default: the most common count) and a (query, positive) with another
+    count is refused (``analysis.export.training_data`` drops such queries first, as
+    mine_hard_negatives drops short rows).
+    """
     if layout not in LAYOUTS:
         raise DataError(f"unknown layout {layout!r}{suggestion(layout, LAYOUTS)}; layouts: "
                         f"{', '.join(LAYOUTS)}", field="layout")
     groups = query_groups(nset, source=source)
     if scores:
         require_scores(groups)
-    columns = _WRITERS[layout](groups, scores)
+    if layout == "n-tuple":
+        columns = _write_ntuple(groups, scores, num_negatives)
+    else:
+        columns = _WRITERS[layout](groups, scores)
     return write_table(path, columns, hf_dataset=hf_dataset)
 
 
@@ -207,14 +219,14 @@ def _write_triplet(groups, scores):
     return out
 
 
-def _write_ntuple(groups, scores):
+def _write_ntuple(groups, scores, num_negatives=None):
     refuse([g for g in groups if not g.pos or not g.neg], "lack a positive or a negative",
            "use layout labeled-pair or labeled-list")
-    sizes = Counter(len(g.neg) for g in groups)
-    width = sizes.most_common(1)[0][0]
+    width = num_negatives or Counter(len(g.neg) for g in groups).most_common(1)[0][0]
     refuse([g for g in groups if len(g.neg) != width],
-           f"do not have {width} negatives like the others (n-tuple rows are all one width)",
-           "use layout labeled-list, or give every query the same number of negatives")
+           f"do not have {width} negatives (n-tuple rows are all num_negatives={width} wide)",
+           "use layout labeled-list, or write through analysis.export.training_data, which "
+           "leaves them out as mine_hard_negatives does")
     out = {"anchor": [], "positive": [], **{f"negative_{i}": [] for i in range(1, width + 1)}}
     if scores:
         out["scores"] = []
@@ -246,19 +258,17 @@ def _write_labeled_pair(groups, scores):
 
 def _write_labeled_list(groups, scores):
     out = {"anchor": [], "positive": [], ("scores" if scores else "labels"): []}
-    if not scores:
-        for g in groups:
-            out["anchor"].append(g.text)
-            out["positive"].append([d.text for d in g.docs])
-            out["labels"].append([1] * len(g.pos) + [0] * len(g.neg))
-        return out
     refuse([g for g in groups if not g.pos], "have no positive",
-           "with scores=True each row's first document is its positive; write labels instead")
+           "each row's first document is its positive (one row per positive, as "
+           "mine_hard_negatives writes); use layout labeled-pair")
     for g in groups:
         for p in g.pos:
             out["anchor"].append(g.text)
             out["positive"].append([p.text] + [n.text for n in g.neg])
-            out["scores"].append([p.score] + [n.score for n in g.neg])
+            if scores:
+                out["scores"].append([p.score] + [n.score for n in g.neg])
+            else:
+                out["labels"].append([1] + [0] * len(g.neg))
     return out
 
 

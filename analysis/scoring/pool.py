@@ -137,18 +137,23 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
                query_prompt: str | None = None, document_prompt: str | None = None,
                top_n: int = DEFAULT_TOP_N, cross_encoder: str | os.PathLike | Reranker | None = None,
                batch_size: int = 32, chunk_size: int | None = None,
-               cache_dir: str | os.PathLike | None = None,
+               cache_dir: str | os.PathLike | None = None, merge_texts: bool = False,
                progress: Progress | None = None) -> NegativeSet:
     """Score and rank ``nset``'s queries against a corpus; see the module rules.
 
     ``model`` is an :class:`~analysis.scoring.encode.Encoder` or a name/path (None: the bundled
     all-MiniLM-L6-v2); ``cross_encoder`` likewise a :class:`~analysis.scoring.rerank.Reranker` or a
     name/path, adding ``ce_score`` to every row. ``corpus`` is a (did, text) table or a
-    NegativeSet whose documents are used.
+    NegativeSet whose documents are used. ``merge_texts``: equal texts are one document (one
+    query), as sentence-transformers ranks them (:mod:`analysis.scoring.dedup`).
     """
     _check_count(top_n, "top_n")
     _check_count(batch_size, "batch_size")
     docs, merged = merge_corpus(nset, corpus, name=corpus_name)
+    text_merged = None
+    if merge_texts:
+        from analysis.scoring.dedup import merge_equal_texts
+        nset, docs, text_merged = merge_equal_texts(nset, docs)
     encoder = model if isinstance(model, Encoder) else load_encoder(model)
     reranker = cross_encoder if cross_encoder is None or isinstance(cross_encoder, Reranker) \
         else load_cross_encoder(cross_encoder)
@@ -162,6 +167,7 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
         "cross_encoder": reranker.name if reranker else None,
         "corpus": corpus_name or ("set documents" if corpus is None else "corpus"),
         "corpus_size": len(docs), "corpus_merged_by_text": merged,
+        **({"merged_equal_texts": text_merged} if merge_texts else {}),
     }
     pool = pool_from_embeddings(nset, docs, query_emb, doc_emb, top_n=top_n,
                                 chunk_size=chunk_size, progress=progress, settings=settings)

@@ -23,6 +23,8 @@ Unlike FlagEmbedding, a short query is reported, never padded with random corpus
 
 Counts differ in one place: sentence-transformers' ``min_score`` count also includes candidates
 already removed (their score is ``-inf`` by then); here every filter counts live candidates only.
+Percentages are sentence-transformers': each filter's count over every cell of the window
+(queries x window, positives and removed cells included), less what the margins removed before.
 """
 
 from __future__ import annotations
@@ -152,6 +154,7 @@ class Margin(Strategy):
                     f"{view.depth()}: mining the whole corpus could find candidates it lacks")
         log.restrict(view.rank <= window, note, window=True)
         self._filter(view, log)
+        _st_percentages(log, int(view.present.sum()) * window)
         where = np.flatnonzero(log.alive)
         position = descending_rank(view.qcode[where], view.score[where])
         in_range = (position >= self.range_min) & (position < range_max)
@@ -183,3 +186,15 @@ class Margin(Strategy):
         if self.min_score is not None:
             log.remove("min_score", self.min_score, score < np.float32(self.min_score),
                        f"s < {self.min_score}")
+
+
+def _st_percentages(log: FilterLog, cells: int) -> None:
+    """Give the filter steps sentence-transformers' denominators: the window's cells, less what
+    the margin filters removed before (max_score's removals are not subtracted there)."""
+    import dataclasses
+
+    for i, step in enumerate(log.steps):
+        if step.name in ("absolute_margin", "relative_margin", "max_score", "min_score"):
+            log.steps[i] = dataclasses.replace(step, total=cells)
+            if step.name in ("absolute_margin", "relative_margin"):
+                cells -= step.removed

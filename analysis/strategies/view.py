@@ -149,17 +149,22 @@ class PoolView:
 
 @dataclass(frozen=True)
 class FilterCount:
-    """One filter's effect: ``removed`` of the ``candidates`` still alive when it ran."""
+    """One filter's effect: ``removed`` of the ``candidates`` still alive when it ran.
+
+    ``total``, when set, is the denominator sentence-transformers prints the percentage
+    against (every cell of its candidate window, see ``margin``); else ``candidates``."""
 
     name: str
     value: object
     rule: str
     removed: int
     candidates: int
+    total: int | None = None
 
     @property
     def ratio(self) -> float:
-        return self.removed / self.candidates if self.candidates else 0.0
+        base = self.candidates if self.total is None else self.total
+        return self.removed / base if base else 0.0
 
     def line(self) -> str:
         """The sentence sentence-transformers prints, e.g. 'Skipped 12 potential negatives ...'."""
@@ -168,7 +173,8 @@ class FilterCount:
 
     def as_dict(self) -> dict:
         return {"name": self.name, "value": self.value, "rule": self.rule,
-                "removed": self.removed, "candidates": self.candidates}
+                "removed": self.removed, "candidates": self.candidates,
+                **({"total": self.total} if self.total is not None else {})}
 
 
 @dataclass(eq=False)

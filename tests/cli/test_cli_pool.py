@@ -147,3 +147,29 @@ def test_sample_data_end_to_end_as_a_subprocess(tmp_path):
     expected = np.diag(encoder.model.similarity(q, d).numpy())
     np.testing.assert_allclose(sample["score"], expected, atol=1e-5)
     assert pd.Series(sample["rank"]).between(1, 20).all()
+
+
+def test_equal_texts_are_one_document_unless_kept(mined, tmp_path, capsys):
+    """A corpus repeating a text under two new ids: by default one document (the first id) and
+    the pool says how many it merged, as sentence-transformers ranks them; --keep-equal-texts
+    keeps both. (A corpus copy of a set document's text was already that document.)"""
+    corpus = tmp_path / "corpus.jsonl"
+    texts = {"c1": ROWS[0]["pos"][0], "c4": "Granite is an igneous rock.",
+             "c5": "Granite is an igneous rock.", "c6": "Basalt is volcanic."}
+    corpus.write_text("".join(json.dumps({"_id": k, "title": "", "text": v}) + "\n"
+                              for k, v in texts.items()))
+    status, out, err = run_cli(capsys, "pool", mined, "--corpus", corpus, "--top-n", 8,
+                               "--out", tmp_path / "merged.parquet")
+    assert status == 0, err
+    assert "merged equal texts: 1 documents into others (0 of them copies of a positive" in out
+    merged = read_pool(tmp_path / "merged.parquet")
+    assert merged.meta["pool"]["merged_equal_texts"] == {"documents": 1, "positive_copies": 0,
+                                                         "queries": 0}
+    assert merged.meta["pool"]["corpus_size"] == 9
+    assert {"c4", "c5"} & set(merged.pairs["did"].astype(str)) == {"c4"}
+    status, out, err = run_cli(capsys, "pool", mined, "--corpus", corpus, "--top-n", 10,
+                               "--keep-equal-texts", "--out", tmp_path / "kept.parquet")
+    kept = read_pool(tmp_path / "kept.parquet")
+    assert status == 0 and "merged equal texts" not in out
+    assert kept.meta["pool"]["corpus_size"] == 10
+    assert {"c4", "c5"} <= set(kept.pairs["did"].astype(str))

@@ -50,6 +50,7 @@ def test_every_strategy_round_trips_through_its_settings_file(tmp_path, pool_fil
 
 
 @pytest.mark.parametrize("output", ["sentence-transformers/triplet", "sentence-transformers/n-tuple",
+                                    "sentence-transformers/labeled-pair",
                                     "sentence-transformers/labeled-list", "flagembedding",
                                     "tevatron/legacy"])
 @pytest.mark.parametrize("scores", [False, True])
@@ -59,8 +60,13 @@ def test_apply_writes_what_sample_wrote_in_every_layout(tmp_path, pool_file, out
         pytest.skip("Tevatron files carry no scores")
     fmt, _, layout = output.partition("/")
     sampled, saved, applied = tmp_path / "sampled.jsonl", tmp_path / "s.json", tmp_path / "applied.jsonl"
-    args = ["sample", str(pool_file), "--strategy", "topk_percpos", "--num-negatives", "4",
+    # margin leaves some queries short (fewer than 6 negatives) and some with none
+    args = ["sample", str(pool_file), "--strategy", "margin", "--param", "relative_margin=0.1",
+            "--param", "range_max=9", "--num-negatives", "6",
             "--out", str(sampled), "--format", fmt, "--save-settings", str(saved)]
+    short = create("margin", relative_margin=0.1, range_max=9, num_negatives=6).select(
+        read_pool(pool_file), np.random.default_rng(0)).report.short["found"]
+    assert (short > 0).any() and (short == 0).any()
     args += ["--layout", layout] if layout else []
     args += ["--scores"] if scores else []
     assert main(args) == 0

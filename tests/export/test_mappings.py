@@ -239,3 +239,56 @@ def test_mine_hard_negatives_yields_the_same_negatives(sample_slice, st_model, t
         ours.setdefault(qtext[qid], []).append(dtext[did])
     assert sum(map(len, ours.values())) > NUM_QUERIES
     assert ours == theirs
+
+
+def test_output_scores_include_positives_and_equal_texts_are_stated(synthetic):
+    pool, path = synthetic
+    made = settings.from_run(path, strategy=create("margin", relative_margin=0.05), seed=0, pool=pool,
+                             pool_settings={"model": None, "top_n": 60,
+                                            "merged_equal_texts": {"documents": 3, "positive_copies": 1,
+                                                                   "queries": 0}},
+                             output_format="sentence-transformers/n-tuple", output_scores=True)
+    found = mapping(made, "sentence-transformers")
+    assert found.arguments["output_format"] == "n-tuple" and found.arguments["output_scores"] is True
+    assert "output_scores=True," in found.snippet
+    assert any(n.startswith("include_positives stays False") for n in found.notes)
+    assert any("merged 3 documents, 1 of them copies of a positive" in c for c in found.conditions)
+    assert any("last float32 bit" in c for c in found.conditions)
+    plain = mapping(settings_for(synthetic, "margin", relative_margin=0.05), "sentence-transformers")
+    assert "output_scores" not in plain.arguments
+    assert any(c.startswith("no repeated texts in the data") for c in plain.conditions)
+
+
+def test_hn_mine_gets_the_bundled_models_length_and_a_candidate_pool_with_titles(tmp_path, capsys):
+    """A BEIR corpus with titles: the candidate_pool file holds title + text, as NegLens embedded."""
+    folder = tmp_path / "beir"
+    (folder / "qrels").mkdir(parents=True)
+    docs = [{"_id": "d1", "title": "Tomatoes", "text": "Water them deeply."},
+            {"_id": "d2", "title": "", "text": "Basil likes sun."},
+            {"_id": "d3", "title": "Beans", "text": "Pole beans climb."}]
+    (folder / "corpus.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs))
+    (folder / "queries.jsonl").write_text(json.dumps({"_id": "q1", "text": "watering tomatoes"}) + "\n")
+    (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\n")
+    nset = load(folder)
+    pool = build_pool(nset, top_n=3)
+    saved = settings.write(settings.from_run(folder, strategy=create("range", count="raw", range_min=0,
+                                                                     range_max=3, num_negatives=2),
+                                             seed=0, pool=pool), tmp_path / "s.json")
+    found = mapping(settings.read(saved), "flagembedding")
+    assert found.arguments["embedder_query_max_length"] == 256
+    assert found.arguments["embedder_passage_max_length"] == 256
+    assert "--embedder_passage_max_length 256" in found.snippet
+    out = tmp_path / "cand.jsonl"
+    assert main(["export-settings", str(saved), "--to", "flagembedding", "--candidate-pool", str(out)]) == 0
+    texts = [json.loads(line)["text"] for line in out.read_text().splitlines()]
+    assert sorted(texts) == sorted(nset.docs["text"].astype(str))
+    assert any(t.startswith("Tomatoes") and t.endswith("Water them deeply.") for t in texts)
+
+
+def test_docs_list_every_mine_hard_negatives_argument():
+    """docs/export.md says, for each argument of the installed signature, whether it is mapped."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "export.md").read_text()
+    table = text.split("### Every `mine_hard_negatives` argument", 1)[1].split("\n## ", 1)[0]
+    listed = {name for line in table.splitlines() if line.startswith("| `")
+              for name in line.split("|")[1].replace("`", "").replace(",", " ").split()}
+    assert mine_hard_negatives_parameters() - listed == set()

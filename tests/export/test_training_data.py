@@ -40,8 +40,9 @@ def pool() -> NegativeSet:
 
 @pytest.fixture(scope="module")
 def top2(pool):
-    """top_k with 2 negatives: q1 gets d2, d3; q2 gets d6, d7; q3 has none, so it is left out
-    (``Selection.training_set``, as mine_hard_negatives leaves such queries out)."""
+    """top_k with 2 negatives: q1 gets d2, d3; q2 gets d6, d7; q3 has none: its positive stays in
+    the training set and the writers leave it out of every layout but labeled-pair, as
+    mine_hard_negatives does."""
     selection = create("top_k", num_negatives=2).select(pool, np.random.default_rng(0))
     data, notes = training_set(pool, selection)
     assert notes == []
@@ -55,9 +56,9 @@ def load_json(path, tmp_path, kind="json"):
 
 
 def test_triplets(top2, tmp_path):
-    assert "q3" not in set(top2.pairs["qid"].astype(str))
+    assert "q3" in set(top2.pairs["qid"].astype(str))
     path, notes = write_training_data(top2, tmp_path / "t.jsonl", format="sentence-transformers")
-    assert notes == []
+    assert notes == ["left out 1 queries that have no negative"]
     rows = load_json(path, tmp_path).to_list()
     assert rows == [
         {"anchor": Q["q1"], "positive": D["d1"], "negative": D["d2"]},
@@ -82,7 +83,8 @@ def test_n_tuples_are_one_width(pool, tmp_path):
     data, _ = training_set(pool, selection)
     path, notes = write_training_data(data, tmp_path / "n.parquet", format="sentence-transformers/n-tuple",
                                       num_negatives=3)
-    assert notes == ["left out 1 queries that have fewer than 3 negatives (n-tuple rows are all 3 "
+    assert notes == ["left out 1 queries that have no negative",
+                     "left out 1 queries that have fewer than 3 negatives (n-tuple rows are all 3 "
                      "negatives wide)"]
     rows = load_json(path, tmp_path, "parquet").to_list()
     assert rows == [{"anchor": Q["q1"], "positive": D["d1"], "negative_1": D["d2"],
@@ -93,10 +95,10 @@ def test_labeled_pairs_and_lists(top2, tmp_path):
     path, notes = write_training_data(top2, tmp_path / "p.jsonl", format="sentence-transformers/labeled-pair")
     assert notes == []
     pairs = load_json(path, tmp_path).to_pandas()
-    assert pairs["label"].tolist() == [1, 0, 0, 1, 0, 0]
+    assert pairs["label"].tolist() == [1, 0, 0, 1, 0, 0, 1]  # q3's positive, as sentence-transformers
     assert pairs["positive"].tolist()[:3] == [D["d1"], D["d2"], D["d3"]]
     path, notes = write_training_data(top2, tmp_path / "l.jsonl", format="sentence-transformers/labeled-list")
-    assert notes == []
+    assert notes == ["left out 1 queries that have no negative"]
     lists = load_json(path, tmp_path).to_list()
     assert lists[0] == {"anchor": Q["q1"], "positive": [D["d1"], D["d2"], D["d3"]], "labels": [1, 0, 0]}
     assert len(lists) == 2
@@ -164,11 +166,11 @@ def test_queries_a_layout_cannot_hold_are_left_out_and_counted(pool, tmp_path):
     data, _ = training_set(pool, selection, decisions=[
         {"qid": "q2", "did": "d6", "verdict": "false_negative", "time": "t"}])
     path, notes = write_training_data(data, tmp_path / "t.jsonl", format="sentence-transformers")
-    assert notes == ["left out 1 queries that have no negative"]
+    assert notes == ["left out 2 queries that have no negative"]  # q2 after the review, q3
     assert [json.loads(line)["anchor"] for line in path.read_text().splitlines()] == [Q["q1"]]
     path, notes = write_training_data(data, tmp_path / "p.jsonl",
                                       format="sentence-transformers/labeled-pair")
-    assert notes == [] and len(path.read_text().splitlines()) == 3
+    assert notes == [] and len(path.read_text().splitlines()) == 4  # q2's and q3's positives
     only = pool.with_pairs(pool.pairs[pool.pairs["qid"].astype(str) == "q3"].reset_index(drop=True))
     with pytest.raises(DataError, match="no query can be written as sentence-transformers/triplet"):
         write_training_data(only, tmp_path / "t.jsonl", format="sentence-transformers")

@@ -49,8 +49,11 @@ def test_margin_filters_in_order_with_sequential_counts():
     steps = [(f.name, f.removed, f.candidates) for f in selection.report.filters]
     assert steps == [("absolute_margin", 5, 10), ("max_score", 1, 5)]
     assert chosen(POOL, selection) == {"a": ["n6", "n7"], "b": ["m2", "m3"]}
+    # sentence-transformers' percentage: over every window cell, 2 queries x (8 + 2) = 20
     assert selection.report.lines()[0] == \
-        "Skipped 5 potential negatives (50.00%) due to the absolute_margin of 0.05."
+        "Skipped 5 potential negatives (25.00%) due to the absolute_margin of 0.05."
+    assert selection.report.lines()[1] == \
+        "Skipped 1 potential negatives (6.67%) due to the max_score of 0.6."  # 1 / (20 - 5)
 
 
 def test_margin_relative_uses_the_absolute_value_of_s_pos():

@@ -15,7 +15,7 @@ equality needs, and every known difference. A strategy with no counterpart gets
 from __future__ import annotations
 
 from analysis.export.mappings.base import Mapping
-from analysis.export.mappings.flagembedding import to_flagembedding
+from analysis.export.mappings.flagembedding import to_flagembedding, write_candidate_pool
 from analysis.export.mappings.sbert import (
     sentence_transformers_inputs,
     to_sentence_transformers,
@@ -26,7 +26,7 @@ from analysis.model import DataError
 
 TARGETS = ("sentence-transformers", "flagembedding", "simans")
 __all__ = ["TARGETS", "Mapping", "mapping", "sentence_transformers_inputs", "to_flagembedding",
-           "to_sentence_transformers", "to_simans"]
+           "to_sentence_transformers", "to_simans", "write_candidate_pool"]
 
 
 def mapping(settings: Settings, target: str) -> Mapping:

@@ -5,6 +5,13 @@ before v1.3, with ``--model_name_or_path``).
 ``[a, b)`` (ranks a+1..b), drops texts equal to a positive or to the query, keeps
 ``--negative_number`` n by ``random.sample`` (all of them when there are at most n), and **pads
 a short query with random corpus documents**. There are no margins or score filters.
+
+``--embedder_query_max_length``/``--embedder_passage_max_length`` default to 512 there; the
+bundled all-MiniLM-L6-v2 truncates at 256 tokens in sentence-transformers, so the mapping passes
+256 for it (another model: its ``max_seq_length``, stated as a condition).
+``write_candidate_pool(settings, path)`` writes ``--candidate_pool``: every document text NegLens
+searched, one ``{"text": ...}`` line each, texts as NegLens embedded them (a BEIR title joined
+to its text), so hn_mine searches the same corpus.
 """
 
 from __future__ import annotations
@@ -59,6 +66,9 @@ def to_flagembedding(settings: Settings) -> Mapping:
         return unsupported("flagembedding", name, closest)
     args = {"range_for_sampling": f"{low}-{high}", "negative_number": p["num_negatives"]}
     pool = settings.pool or {}
+    if pool.get("model") in (None, "all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"):
+        args.update(embedder_query_max_length=BUNDLED_MAX_LENGTH,
+                    embedder_passage_max_length=BUNDLED_MAX_LENGTH)
     if pool.get("query_prompt"):
         args["query_instruction_for_retrieval"] = pool["query_prompt"]
     if pool.get("document_prompt"):
@@ -68,8 +78,13 @@ def to_flagembedding(settings: Settings) -> Mapping:
                   "default; for all-MiniLM-L6-v2 pass --pooling_method mean --use_fp16 False "
                   "--embedder_model_class encoder-only-base)",
                   "the same corpus: pass every document text NegLens searched as --candidate_pool "
-                  "(JSONL lines {\"text\": ...}); without it hn_mine searches set(pos + neg) of the "
-                  "input file"]
+                  "(analysis.export.mappings.write_candidate_pool writes it: JSONL lines "
+                  "{\"text\": ...}, BEIR titles joined to the text as NegLens embedded them); "
+                  "without it hn_mine searches set(pos + neg) of the input file"]
+    if "embedder_query_max_length" not in args:
+        conditions.append("the same truncation: pass --embedder_query_max_length and "
+                          "--embedder_passage_max_length = the model's max_seq_length (hn_mine "
+                          "defaults to 512)")
     if top_n is not None and high > top_n:
         conditions.append(f"a deeper pool: the range reaches rank {high}, the pool holds {top_n}")
     snippet = " \\\n  ".join(
@@ -79,3 +94,23 @@ def to_flagembedding(settings: Settings) -> Mapping:
         + [f"--{key} {shell(value)}" for key, value in args.items()])
     return Mapping("flagembedding", name, True, exact, args, snippet, tuple(conditions),
                    tuple(differences))
+
+
+BUNDLED_MAX_LENGTH = 256  # all-MiniLM-L6-v2's max_seq_length in sentence-transformers
+
+
+def write_candidate_pool(settings: Settings | str, path, *, base=None, data=None):
+    """Write hn_mine's ``--candidate_pool`` JSONL: every document text NegLens searched (see the
+    module docstring); returns the path."""
+    import json
+    from pathlib import Path
+
+    from analysis.export.mappings.sbert import sentence_transformers_inputs
+
+    _, corpus = sentence_transformers_inputs(settings, base=base, data=data)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as out:
+        for text in corpus:
+            out.write(json.dumps({"text": text}, ensure_ascii=False) + "\n")
+    return path

@@ -2,7 +2,9 @@
 
 Keyword arguments ``range_min``, ``range_max``, ``absolute_margin``, ``relative_margin``,
 ``max_score``, ``min_score``, ``num_negatives``, ``sampling_strategy``, ``query_prompt``,
-``corpus_prompt``, ``output_format``. It retrieves the top ``range_max + max_positives`` of
+``corpus_prompt``, ``output_format``, ``output_scores``; ``include_positives`` stays False (noted:
+NegLens never chooses a labelled positive); every other argument is listed in docs/export.md
+with why it is not mapped. It retrieves the top ``range_max + max_positives`` of
 ``corpus + positives`` (deduplicated by text), removes positives, applies the filters and
 takes ``[range_min, range_max)`` among the survivors by score.
 """
@@ -89,6 +91,10 @@ def to_sentence_transformers(settings: Settings) -> Mapping:
     layout = _st_layout(settings)
     if layout:
         kwargs["output_format"] = layout
+    if (settings.output or {}).get("scores"):
+        kwargs["output_scores"] = True
+    notes.append("include_positives stays False (its default): NegLens never chooses a "
+                 "labelled positive; True would also force output_format='n-tuple'")
     conditions = _st_conditions(settings, window, top_n, max_pos)
     return Mapping("sentence-transformers", name, True, exact, kwargs, _st_snippet(settings, kwargs),
                    tuple(conditions), tuple(differences), tuple(notes))
@@ -147,9 +153,24 @@ def _st_conditions(settings: Settings, window: int | None, top_n, max_pos) -> li
     model = pool.get("model") or "all-MiniLM-L6-v2"
     out = [f"the same model ({model}) and the same corpus: the (anchor, positive) pairs and every "
            "document text NegLens searched (analysis.export.mappings.sentence_transformers_inputs builds "
-           "both from the settings' inputs); documents with equal text are one document there",
-           "the same scores: mine_hard_negatives scores with model.similarity (cosine); exactly "
-           "tied scores may be ordered differently"]
+           "both from the settings' inputs, one row per distinct (query, positive) text: "
+           "mine_hard_negatives counts max_positives over dataset rows, so a repeated row would "
+           "widen its window)",
+           "the same scores, tie-free: NegLens scores with one float32 matmul, mine_hard_negatives "
+           "with torch.mm for candidates and pairwise_cos_sim for positives; they can differ in the "
+           "last float32 bit, so a candidate within about 1e-6 of a margin, max_score or min_score "
+           "boundary, or two candidates tied to the last bit, can go either way (tie-free cases "
+           "are equal row for row: tests/export/test_st_parity.py)"]
+    merged = pool.get("merged_equal_texts")
+    if merged is not None:
+        out.append(f"equal texts are one document and one query on both sides (the pool merged "
+                   f"{merged.get('documents', 0)} documents, {merged.get('positive_copies', 0)} "
+                   f"of them copies of a positive, and {merged.get('queries', 0)} queries)")
+    else:
+        out.append("no repeated texts in the data: this pool kept documents (queries) with equal "
+                   "text apart, mine_hard_negatives merges them, so ranks and the window shift by "
+                   "one per copy and a copy of a positive becomes a negative here; rebuild the "
+                   "pool without --keep-equal-texts for an exact match")
     if pool.get("cross_encoder"):
         out.append("no cross_encoder argument: NegLens filters on the bi-encoder score, and "
                    "mine_hard_negatives would rescore with the cross-encoder")
@@ -213,6 +234,10 @@ def sentence_transformers_inputs(settings: Settings | str, *, base=None, data=No
 
         nset, corpus = load_inputs(settings, base=base, data=data)
         docs, _ = merge_corpus(nset, corpus)
+        if (settings.pool or {}).get("merged_equal_texts") is not None:
+            from analysis.scoring.dedup import merge_equal_texts
+
+            nset, docs, _ = merge_equal_texts(nset, docs)
     else:
         from analysis.export.apply import dataset_path
         from analysis.formats.pool import read_pool
