@@ -190,7 +190,9 @@ def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.nd
     req_keys, inverse = np.unique(kept_keys, return_inverse=True)
     positive_keys = np.unique(kept_keys[kept["label"].to_numpy() == 1])
     settings = dict(settings or {"top_n": top_n, "corpus_size": num_d})
-    if search == "hnsw":  # approximate, opt-in: analysis.scoring.search_hnsw
+    if callable(search):  # another engine's exact search (analysis.scoring.engine_ray)
+        found = search(query_emb, doc_emb, top_n=top_n, requests=np.divmod(req_keys, num_d))
+    elif search == "hnsw":  # approximate, opt-in: analysis.scoring.search_hnsw
         from analysis.scoring.search_hnsw import hnsw_search, measure_recall
         found = SearchResult(*hnsw_search(query_emb, doc_emb, top_n=top_n,
                                           requests=np.divmod(req_keys, num_d)))
