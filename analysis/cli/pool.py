@@ -35,6 +35,15 @@ def register(subparsers) -> None:
                              "they are one, as sentence-transformers' mine_hard_negatives ranks them")
     parser.add_argument("--top-n", type=int, default=100, help="candidates per query (default 100)")
     parser.add_argument("--batch-size", type=int, default=32, help="encoding batch size (default 32)")
+    parser.add_argument("--search", choices=("exact", "hnsw"), default="exact",
+                        help="exact (default) or hnsw: approximate faiss HNSW search, recall@N "
+                             "measured on 200 queries and stored in the pool's settings")
+    parser.add_argument("--engine", choices=("local", "ray"), default="local",
+                        help="local (default) or ray: encode and search on a Ray cluster")
+    parser.add_argument("--ray-address", metavar="ADDRESS",
+                        help="Ray cluster to use with --engine ray (default: start a local Ray)")
+    parser.add_argument("--ray-actors", type=int, default=2,
+                        help="encoding actors with --engine ray (default 2)")
     parser.add_argument("--device", help="torch device for the models (default: sentence-transformers' choice)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     parser.add_argument("--out", required=True, metavar="POOL.parquet", help="pool file to write")
@@ -64,15 +73,29 @@ def run(args: argparse.Namespace) -> int:
         if skipped:
             print(f"{args.corpus}: {len(skipped)} unreadable lines skipped (first: line "
                   f"{skipped[0].line}: {skipped[0].reason})", file=sys.stderr)
-    encoder = load_encoder(args.model, device=args.device)
+    encoder = load_encoder(args.model, device=args.device) if args.engine == "local" else None
     reranker = load_cross_encoder(args.cross_encoder, device=args.device) \
         if args.cross_encoder else None
     progress = TqdmProgress(disable=args.quiet)
     try:
-        pool = build_pool(nset, corpus=corpus, corpus_name=args.corpus, model=encoder,
-                          query_prompt=args.query_prompt, document_prompt=args.document_prompt,
-                          top_n=args.top_n, cross_encoder=reranker, batch_size=args.batch_size,
-                          merge_texts=not args.keep_equal_texts, progress=progress)
+        if args.engine == "ray":
+            from analysis.scoring.engine_ray import build_pool_ray
+
+            pool = build_pool_ray(nset, corpus=corpus, corpus_name=args.corpus, model=args.model,
+                                  query_prompt=args.query_prompt, top_n=args.top_n,
+                                  document_prompt=args.document_prompt, search=args.search,
+                                  batch_size=args.batch_size, address=args.ray_address,
+                                  actors=args.ray_actors, progress=progress)
+            if reranker is not None:
+                from analysis.scoring.rerank import add_ce_scores
+
+                pool = add_ce_scores(pool, reranker, batch_size=args.batch_size, progress=progress)
+        else:
+            pool = build_pool(nset, corpus=corpus, corpus_name=args.corpus, model=encoder,
+                              query_prompt=args.query_prompt, document_prompt=args.document_prompt,
+                              top_n=args.top_n, cross_encoder=reranker, batch_size=args.batch_size,
+                              search=args.search, merge_texts=not args.keep_equal_texts,
+                              progress=progress)
     finally:
         progress.close()
     write_pool(pool, args.out)
@@ -81,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote {args.out}: {len(pool.queries):,} queries, {len(rows):,} pool pairs "
           f"(top {args.top_n} of {pool.meta['pool']['corpus_size']:,} documents, {beyond:,} "
           f"positives beyond), {len(pool.pairs) - len(rows):,} input pairs ranked; "
-          f"{encoder.encoded:,} texts encoded, the rest from the cache")
+          f"{encoder.encoded if encoder else pool.meta['pool']['encoded_texts']:,} texts "
+          "encoded, the rest from the cache")
     merged = pool.meta["pool"].get("merged_equal_texts")
     if merged and any(merged.values()):
         print(f"merged equal texts: {merged['documents']:,} documents into others "

@@ -138,6 +138,7 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
                top_n: int = DEFAULT_TOP_N, cross_encoder: str | os.PathLike | Reranker | None = None,
                batch_size: int = 32, chunk_size: int | None = None,
                cache_dir: str | os.PathLike | None = None, merge_texts: bool = False,
+               search: str = "exact",
                progress: Progress | None = None) -> NegativeSet:
     """Score and rank ``nset``'s queries against a corpus; see the module rules.
 
@@ -169,7 +170,7 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
         "corpus_size": len(docs), "corpus_merged_by_text": merged,
         **({"merged_equal_texts": text_merged} if merge_texts else {}),
     }
-    pool = pool_from_embeddings(nset, docs, query_emb, doc_emb, top_n=top_n,
+    pool = pool_from_embeddings(nset, docs, query_emb, doc_emb, top_n=top_n, search=search,
                                 chunk_size=chunk_size, progress=progress, settings=settings)
     if reranker is not None:
         pool = add_ce_scores(pool, reranker, batch_size=batch_size, progress=progress)
@@ -179,7 +180,7 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
 def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.ndarray,
                          doc_emb: np.ndarray, *, top_n: int = DEFAULT_TOP_N,
                          chunk_size: int | None = None, progress: Progress | None = None,
-                         settings: dict | None = None) -> NegativeSet:
+                         settings: dict | None = None, search: str = "exact") -> NegativeSet:
     """The pool of ``nset`` over ``docs`` (a merged corpus holding every set document) given
     embeddings aligned with ``nset.queries`` and ``docs``: the search without the encoding."""
     num_d = len(docs)
@@ -195,8 +196,20 @@ def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.nd
     kept_keys = q_codes.astype(np.int64) * num_d + corpus_pos[d_codes]
     req_keys, inverse = np.unique(kept_keys, return_inverse=True)
     positive_keys = np.unique(kept_keys[kept["label"].to_numpy() == 1])
-    found = exact_search(query_emb, doc_emb, top_n=top_n, requests=np.divmod(req_keys, num_d),
-                         chunk_size=chunk_size, progress=progress)
+    settings = dict(settings or {"top_n": top_n, "corpus_size": num_d})
+    if callable(search):  # another engine's exact search (analysis.scoring.engine_ray)
+        found = search(query_emb, doc_emb, top_n=top_n, requests=np.divmod(req_keys, num_d))
+    elif search == "hnsw":  # approximate, opt-in: analysis.scoring.search_hnsw
+        from analysis.scoring.search_hnsw import hnsw_search, measure_recall
+        found = SearchResult(*hnsw_search(query_emb, doc_emb, top_n=top_n,
+                                          requests=np.divmod(req_keys, num_d)))
+        settings.update(search="hnsw", ranks="approximate",
+                        **measure_recall(query_emb, doc_emb, found.top_docs))
+    elif search == "exact":
+        found = exact_search(query_emb, doc_emb, top_n=top_n, requests=np.divmod(req_keys, num_d),
+                             chunk_size=chunk_size, progress=progress)
+    else:
+        raise DataError(f"search must be 'exact' or 'hnsw', not {search!r}", field="search")
 
     num_q, k = found.top_docs.shape
     pos_ranks = found.ranks[np.searchsorted(req_keys, positive_keys)]
@@ -224,7 +237,7 @@ def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.nd
     pairs.insert(1, "did", pd.Categorical.from_codes(new_codes, categories=out_docs["did"].astype(str)))
     pairs["qid"] = pairs["qid"].astype(str)
     pairs["source"] = pairs["source"].astype(str)
-    meta = {**nset.meta, "pool": dict(settings or {"top_n": top_n, "corpus_size": num_d})}
+    meta = {**nset.meta, "pool": settings}
     return NegativeSet(nset.queries, out_docs, pairs, format="pool",
                        skipped=list(nset.skipped), meta=meta)
 

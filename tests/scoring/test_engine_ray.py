@@ -1,0 +1,71 @@
+"""The Ray engine builds the same pool as the local engine (local Ray, 2 CPUs), and builds
+resume from the embedding cache after an interruption."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from analysis.formats import load
+from analysis.scoring import encode as encode_module
+from analysis.scoring.embedding_cache import EmbeddingCache, text_keys
+from analysis.scoring.encode import load_encoder, model_identity, resolve_model
+from analysis.scoring.pool import build_pool
+from tests.conftest import SAMPLE_DATA
+
+ray = pytest.importorskip("ray", reason="ray[data] is not installed (requirements.txt pins it)")
+
+LEFT_TO_ENCODE = 60
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+def test_ray_pool_equals_local_pool_on_sample_data(local_ray, tmp_path):
+    from analysis.scoring.engine_ray import build_pool_ray
+
+    nset = load(SAMPLE_DATA)
+    encoder = load_encoder(None)
+    local = build_pool(nset, model=encoder, top_n=20)
+    # a cache holding all but LEFT_TO_ENCODE documents: the Ray actors encode those
+    doc_texts = list(dict.fromkeys(nset.docs["text"].astype(str)))
+    cache = EmbeddingCache({"model": model_identity(resolve_model(None)), "role": "document",
+                            "prompt": None}, directory=tmp_path)
+    known = doc_texts[LEFT_TO_ENCODE:]
+    cache.add(text_keys(known), encoder.embed(known, role="document"))
+    on_ray = build_pool_ray(nset, top_n=20, cache_dir=tmp_path, actors=2)
+    settings = on_ray.meta["pool"]
+    assert settings["engine"] == "ray"
+    assert settings["encoded_texts"] == LEFT_TO_ENCODE + len(set(nset.queries["text"]))
+    assert settings["encode_rate"] > 0
+    a, b = local.pairs, on_ray.pairs
+    assert len(a) == len(b)
+    for column in ("qid", "did", "source", "label", "rank"):
+        assert a[column].astype(str).tolist() == b[column].astype(str).tolist(), column
+    np.testing.assert_allclose(a["score"], b["score"], atol=1e-6)
+
+
+def test_interrupted_build_resumes_from_the_cache(tmp_path, monkeypatch):
+    nset = load(SAMPLE_DATA)
+    texts = list(dict.fromkeys(nset.docs["text"].astype(str)))[:200]
+    monkeypatch.setattr(encode_module, "ENCODE_CHUNK", 50)
+    encoder = load_encoder(None)
+
+    def stop_halfway(done, total, stage):
+        if done >= total // 2 and done > 0:
+            raise KeyboardInterrupt("killed at 50%")
+
+    with pytest.raises(KeyboardInterrupt):
+        encoder.embed(texts, cache_dir=tmp_path, progress=stop_halfway)
+    first = encoder.encoded
+    assert first == 100
+    seen = []
+    resumed = encoder.embed(texts, cache_dir=tmp_path, progress=lambda d, t, s: seen.append((d, t)))
+    assert encoder.encoded == len(texts)          # 100 + 100: nothing encoded twice
+    assert seen[0] == (0, 100)                    # progress starts at what is left
+    fresh = load_encoder(None).embed(texts, use_cache=False)
+    np.testing.assert_allclose(resumed, fresh, atol=1e-6)
