@@ -82,9 +82,9 @@ SIGNAL_RULES = {
     "near_duplicate": "cosine to one of the query's positive documents >= 0.95 (negminer dup_threshold)",
     "answer_match": "contains a known answer string of the query (Tevatron --em)",
     "same_cluster": "in the k-means cluster of one of the query's positives (ClusterNS)",
-    "risk": "weighted mean of the available signals' log-odds, w = near_duplicate 0.95, "
-            "answer_match 0.9, cross_encoder 0.8, margin 0.7, same_cluster 0.1; "
-            "each capped at +5; suspect when a rule other than same_cluster fires or risk >= 0.5",
+    "risk": "probability of a false negative: a fixed logistic rule over the within-query dense "
+            "score and BM25 and the cosine to the positive (fitted on Cranfield and sample_data); "
+            "flagged at >= 15%",
 }
 _CHUNK = 65_536
 _TOKEN = re.compile(r"\w+|[^\w\s]")
