@@ -105,3 +105,16 @@ def test_bm25_on_hand_checked_tiny_data():
     assert signal[3] > 0.5 > signal[1] > signal[2]
     with pytest.raises(DataError, match="did"):
         bm25_pair_scores(pairs, docs.drop("b"), queries)
+
+
+def test_calibration_after_200_verdicts_on_known_rates():
+    from analysis.false_negatives.fn_eval import calibration_after_reviews
+
+    signals, _, truth = _signals()
+    suspects = signals.assign(risk=prior_risk(signals), truth=truth)
+    suspects["is_suspect"] = flag(suspects["risk"].to_numpy())
+    found = calibration_after_reviews(suspects, reviews=200, seed=0)
+    assert found["reviewed"] == 200 and found["flagged_share"] == suspects["is_suspect"].mean()
+    assert found["ece_prior"] == pytest.approx(expected_calibration_error(truth, suspects["risk"]))
+    assert found["ece_refit"] < 0.05
+    assert calibration_after_reviews(suspects, reviews=200, seed=0) == found   # same seed, same figures

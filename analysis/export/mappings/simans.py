@@ -17,7 +17,10 @@ def to_simans(settings: Settings) -> Mapping:
     if name != "simans":
         return unsupported("simans", name, "SimANS has one sampler: export a 'simans' strategy")
     args = {"a": p["a"] if p["a"] is not None else "derived", "b": -p["b"] if p["b"] else 0.0, "number_neg": p["num_negatives"]}
-    differences = [
+    derived = ["a=derived: NegLens derived a from the pool's score spread (2 / sd^2, stated in the "
+               "selection's notes); pass that value as --a, or select with simans:a=0.5 for the "
+               "release's"] if p["a"] is None else []
+    differences = [*derived,
         f"sign of b: the release weighs exp(-a (s - s_pos + b)^2), the README and NegLens "
         f"exp(-a (s - s_pos - b)^2); --b {args['b']} here is minus the strategy's b={p['b']}",
         "the release picks one positive at random per training example; NegLens uses the "
@@ -28,8 +31,6 @@ def to_simans(settings: Settings) -> Mapping:
         "for the last picks, other random numbers",
         "the release samples from its own retrieval file (train_ce_*.tsv) and takes the last "
         "number_neg candidates when the positive's score is 0",
-        "a=derived: NegLens derived a from the pool's score spread (2 / sd^2, stated in the "
-        "selection's notes); pass that value as --a, or select with simans:a=0.5 for the release's",
         "a is in 1/score^2: the release's dot products span tens of units, cosine scores about "
         "0.1, so the same a means a different sharpness",
     ]
