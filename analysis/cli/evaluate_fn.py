@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_DATASETS = (REPO.parent / "shared" / "data" / "cranfield", REPO / "sample_data")
+DEFAULT_DATASETS = tuple(REPO.parent / "shared" / "data" / name for name in ("cranfield", "med", "cacm", "adi")) + (REPO / "sample_data",)
 
 
 def register(subparsers) -> None:
@@ -25,14 +25,15 @@ def register(subparsers) -> None:
                     "the combined risk and the raw-score baseline, on datasets with known "
                     "false negatives.")
     parser.add_argument("paths", nargs="*", metavar="PATH",
-                        help="datasets (default: ../shared/data/cranfield and sample_data)")
+                        help="datasets (default: ../shared/data/{cranfield,med,cacm,adi} and sample_data)")
     parser.add_argument("--truth", metavar="FILE",
                         help="query-id<TAB>corpus-id file of unlabelled positives (one PATH only)")
-    parser.add_argument("--top-n", type=int, default=100, help="pool depth (default 100)")
+    parser.add_argument("--top-n", type=int, default=50, help="pool depth (default 50)")
     parser.add_argument("--model", metavar="NAME_OR_PATH", help="bi-encoder (default all-MiniLM-L6-v2)")
     parser.add_argument("--cross-encoder", metavar="NAME_OR_PATH",
                         help="CrossEncoder: adds the cross_encoder signal")
-    parser.add_argument("--threshold", type=float, default=0.5, help="risk flag threshold (default 0.5)")
+    parser.add_argument("--threshold", type=float, default=0.15,
+                        help="risk (a probability) at or above which a negative is flagged (default 0.15)")
     parser.add_argument("--json", action="store_true", help="print one JSON object per dataset")
     parser.set_defaults(func=run)
 
@@ -58,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
                               "negatives": result.negatives,
                               "false_negatives_in_pool": result.false_negatives_in_pool,
                               "false_negatives_total": result.false_negatives_total,
+                              "calibration": result.calibration,
                               "settings": result.settings,
                               "table": json.loads(result.table.to_json(orient="records"))}))
         else:

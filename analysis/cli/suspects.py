@@ -22,9 +22,9 @@ def register(subparsers) -> None:
     parser.add_argument("--format", help="format of POOL (default: detected)")
     parser.add_argument("--cross-encoder", metavar="NAME_OR_PATH",
                         help="sentence-transformers CrossEncoder to rescore with (when POOL has no ce_score)")
-    parser.add_argument("--threshold", type=float, default=0.5,
-                        help="risk at or above which a negative is a suspect even when no single "
-                             "rule fires (default 0.5)")
+    parser.add_argument("--threshold", type=float, default=0.15,
+                        help="risk (a probability) at or above which a negative is a suspect "
+                             "(default 0.15)")
     parser.add_argument("--answers", metavar="ANSWERS.json",
                         help='JSON object {"qid": ["answer", ...]} for answer matching')
     parser.add_argument("--clusters", type=int, metavar="K",
@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
     _, emb = embed_set(nset, model=args.model, roles=("document",))
     clusters = kmeans_labels(emb["document"], k=args.clusters)
     table = find_suspects(nset.pairs, doc_embeddings=emb["document"], doc_clusters=clusters,
-                          doc_texts=nset.doc_text(), answers=answers, threshold=args.threshold)
+                          doc_texts=nset.doc_text(), answers=answers, threshold=args.threshold,
+                          query_texts=nset.queries.set_index("qid")["text"])
     signals = [name for name in SIGNALS if f"{name}_score" in table]
     columns = ["qid", "did", "risk", *(f"{name}_score" for name in signals), "is_suspect"]
     table = (table.sort_values("risk", ascending=False, kind="stable")

@@ -185,7 +185,7 @@ def _suspects(pool: NegativeSet, selections: Mapping) -> list[str]:
                     f"<td class='text'>{_e(picked) or '-'}</td></tr>")
     flagged = int(found["is_suspect"].sum())
     return ["<h2>Top false-negative suspects</h2>",
-            f"<p>{flagged:,} of {len(found):,} pool negatives have risk >= 0.5; the "
+            f"<p>{flagged:,} of {len(found):,} pool negatives are flagged (risk >= 15%); the "
             f"{len(top)} riskiest are listed. Signals used:</p><ul>{rules}</ul>",
             f"<table>{head}{''.join(rows)}</table>"]
 

@@ -40,6 +40,7 @@ from analysis.formats.qrels import read_judgements
 from analysis.model import DataError, NegativeSet
 
 TRUTH_FILE = Path("ground_truth") / "unlabelled_positives.tsv"
+REVIEWS = 200
 METRIC_COLUMNS = ["ranking", "ap", "flagged", "hits", "precision", "recall"]
 
 
@@ -53,6 +54,7 @@ class Evaluation:
     negatives: int
     false_negatives_in_pool: int
     false_negatives_total: int
+    calibration: dict = field(default_factory=dict)
     settings: dict = field(default_factory=dict)
 
     def render(self) -> str:
@@ -65,7 +67,32 @@ class Evaluation:
             flag = (f"{row.flagged:>9,}{row.hits:>7,}{row.precision:>11.3f}{row.recall:>8.3f}"
                     if row.flagged >= 0 else f"{'':>9}{'':>7}{'':>11}{'':>8}")
             lines.append(f"{row.ranking:<22}{row.ap:>8.3f}{flag}")
+        if self.calibration:
+            c = self.calibration
+            lines.append(f"flagged share {c['flagged_share']:.1%}, ECE prior {c['ece_prior']:.3f}, "
+                         f"ECE after refit on {c['reviewed']} verdicts {c['ece_refit']:.3f} "
+                         f"(on the other negatives)")
         return "\n".join(lines)
+
+
+def calibration_after_reviews(suspects: pd.DataFrame, *, reviews: int = REVIEWS,
+                              seed: int = 0) -> dict:
+    """ECE of the prior risk on every negative, and of ``risk.refit`` on ``reviews`` negatives
+    drawn at random (``seed``) with their ground truth as verdicts, measured on the others."""
+    from analysis.false_negatives.risk import expected_calibration_error, refit
+
+    truth = suspects["truth"].to_numpy()
+    out = {"flagged_share": float(suspects["is_suspect"].mean()),
+           "ece_prior": expected_calibration_error(truth, suspects["risk"].to_numpy()),
+           "reviewed": min(reviews, len(suspects)), "ece_refit": float("nan")}
+    if len(suspects) > reviews:
+        drawn = np.random.default_rng(seed).permutation(len(suspects))
+        seen, rest = drawn[:reviews], drawn[reviews:]
+        verdicts = suspects.iloc[seen][["qid", "did"]].assign(
+            verdict=np.where(truth[seen], "false_negative", "true_negative"))
+        model = refit(suspects, verdicts)
+        out["ece_refit"] = expected_calibration_error(truth[rest], model.predict(suspects.iloc[rest]))
+    return out
 
 
 def hide_positives(nset: NegativeSet) -> tuple[NegativeSet, pd.DataFrame]:
@@ -123,7 +150,8 @@ def ranking_metrics(y_true: np.ndarray, scores: dict[str, np.ndarray],
 
 
 def evaluate_pool(pool: NegativeSet, truth: pd.DataFrame, *, doc_embeddings: np.ndarray,
-                  doc_clusters: np.ndarray | None = None,
+                  doc_clusters: np.ndarray | None = None, doc_texts: pd.Series | None = None,
+                  query_texts: pd.Series | None = None,
                   threshold: float = RISK_THRESHOLD) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics table, the suspects table with a ``truth`` column) for the pool's negatives."""
     from analysis.measure.clusters import kmeans_labels
@@ -132,7 +160,7 @@ def evaluate_pool(pool: NegativeSet, truth: pd.DataFrame, *, doc_embeddings: np.
     if doc_clusters is None:
         doc_clusters = kmeans_labels(doc_embeddings)
     suspects = find_suspects(pairs, doc_embeddings=doc_embeddings, doc_clusters=doc_clusters,
-                             threshold=threshold)
+                             threshold=threshold, doc_texts=doc_texts, query_texts=query_texts)
     keys = suspects["qid"].astype(str) + "\0" + suspects["did"].astype(str)
     suspects["truth"] = keys.isin(truth["qid"].astype(str) + "\0" + truth["did"].astype(str)).to_numpy()
     scores = {"risk": suspects["risk"].to_numpy()}
@@ -141,6 +169,9 @@ def evaluate_pool(pool: NegativeSet, truth: pd.DataFrame, *, doc_embeddings: np.
         if f"{name}_score" in suspects:
             scores[name] = suspects[f"{name}_score"].to_numpy()
             flags[name] = suspects[f"is_{name}_issue"].to_numpy()
+    for name in ("bm25", "positive_cosine"):
+        if name in suspects:
+            scores[name] = suspects[name].to_numpy()
     raw = suspects["score"].to_numpy(dtype=np.float64)
     budget = int(flags["risk"].sum())
     top = np.zeros(len(raw), dtype=bool)
@@ -152,7 +183,7 @@ def evaluate_pool(pool: NegativeSet, truth: pd.DataFrame, *, doc_embeddings: np.
     return table, suspects
 
 
-def evaluate_dataset(nset: NegativeSet, truth: pd.DataFrame, *, name: str, top_n: int = 100,
+def evaluate_dataset(nset: NegativeSet, truth: pd.DataFrame, *, name: str, top_n: int = 50,
                      model=None, cross_encoder=None, threshold: float = RISK_THRESHOLD,
                      progress=None) -> Evaluation:
     """Mine a pool of ``nset`` and measure the signals against ``truth`` (qid, did)."""
@@ -163,10 +194,14 @@ def evaluate_dataset(nset: NegativeSet, truth: pd.DataFrame, *, name: str, top_n
     pool = build_pool(nset, model=encoder, top_n=top_n, cross_encoder=cross_encoder,
                       progress=progress)
     doc_embeddings = encoder.embed(pool.docs["text"], role="document")
-    table, suspects = evaluate_pool(pool, truth, doc_embeddings=doc_embeddings, threshold=threshold)
+    table, suspects = evaluate_pool(pool, truth, doc_embeddings=doc_embeddings, threshold=threshold,
+                                    doc_texts=pool.doc_text(),
+                                    query_texts=pool.queries.set_index("qid")["text"])
+    calibration = calibration_after_reviews(suspects)
     return Evaluation(dataset=name, table=table, queries=int(pool.queries.shape[0]),
                       negatives=len(suspects), false_negatives_in_pool=int(suspects["truth"].sum()),
                       false_negatives_total=len(truth),
+                      calibration=calibration,
                       settings={"top_n": top_n, "model": encoder.name, "threshold": threshold,
                                 "cross_encoder": pool.meta["pool"].get("cross_encoder")})
 

@@ -42,9 +42,10 @@ context), cross_encoder 0.8 (a stronger judge), margin 0.7 (a deliberately loose
 filter), same_cluster 0.1 (a cluster holds many documents). Pooling rather than a noisy-OR:
 a noisy-OR of saturating scores orders the unflagged bulk by whichever signal has the fattest
 tail (a yes/no signal's constant bump), not by evidence; docs/false_negatives.md shows both.
-``is_suspect``: a trusted rule fired (weight >= 0.5: every signal but same_cluster, which is
-context, not a reason to review on its own), or ``risk >= threshold`` (default 0.5: the pooled
-evidence leans past the thresholds).
+``combine_risk`` is the former pooled score, kept for comparison; ``find_suspects``'s ``risk``
+is the probability of ``analysis.false_negatives.risk`` (a fixed logistic rule over the
+within-query dense score, BM25 and cosine to the positive) and ``is_suspect`` is
+``risk >= threshold`` (``risk.DEFAULT_THRESHOLD``, 0.15), so the flag is selective.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ import pandas as pd
 
 from analysis.measure.clusters import same_cluster_as_positive
 from analysis.measure.gaps import pair_positive_scores
+from analysis.false_negatives.risk import DEFAULT_THRESHOLD, flag, prior_risk
 from analysis.model import DataError
 
 PERC_POS = 0.95
@@ -69,7 +71,7 @@ DUP_WIDTH = 0.01
 BINARY_Z = float(np.log(19.0))
 EVIDENCE_CAP = 5.0
 TRUSTED_WEIGHT = 0.5
-RISK_THRESHOLD = 0.5
+RISK_THRESHOLD = DEFAULT_THRESHOLD
 SIGNALS = ("margin", "cross_encoder", "near_duplicate", "answer_match", "same_cluster")
 WEIGHTS = {"near_duplicate": 0.95, "answer_match": 0.9, "cross_encoder": 0.8, "margin": 0.7,
            "same_cluster": 0.1}
@@ -80,9 +82,9 @@ SIGNAL_RULES = {
     "near_duplicate": "cosine to one of the query's positive documents >= 0.95 (negminer dup_threshold)",
     "answer_match": "contains a known answer string of the query (Tevatron --em)",
     "same_cluster": "in the k-means cluster of one of the query's positives (ClusterNS)",
-    "risk": "weighted mean of the available signals' log-odds, w = near_duplicate 0.95, "
-            "answer_match 0.9, cross_encoder 0.8, margin 0.7, same_cluster 0.1; "
-            "each capped at +5; suspect when a rule other than same_cluster fires or risk >= 0.5",
+    "risk": "probability of a false negative: a fixed logistic rule over the within-query dense "
+            "score and BM25 and the cosine to the positive (fitted on Cranfield and sample_data); "
+            "flagged at >= 15%",
 }
 _CHUNK = 65_536
 _TOKEN = re.compile(r"\w+|[^\w\s]")
@@ -224,15 +226,16 @@ def combine_risk(scores: Mapping[str, np.ndarray]) -> np.ndarray:
 def find_suspects(pairs: pd.DataFrame, *, doc_embeddings: np.ndarray | None = None,
                   doc_clusters: np.ndarray | None = None, doc_texts: pd.Series | None = None,
                   answers: Mapping[str, Sequence[str]] | None = None, how: str = "min",
-                  threshold: float = RISK_THRESHOLD) -> pd.DataFrame:
+                  threshold: float = RISK_THRESHOLD, query_texts: pd.Series | None = None) -> pd.DataFrame:
     """Every negative row with the signals the inputs allow, and the combined risk.
 
     margin needs scores; cross_encoder a ``ce_score`` column; near_duplicate
     ``doc_embeddings``; same_cluster ``doc_clusters`` (both aligned with the did categories);
     answer_match ``doc_texts`` and ``answers`` (or an ``answers`` pairs column). Columns:
     ``qid, did, source, rank, score``, then ``<x>_score`` and ``is_<x>_issue`` per available
-    signal, ``risk`` and ``is_suspect`` (a trusted rule fired or ``risk >= threshold``). Rows
-    keep the order of pairs.
+    signal, the raw ``positive_cosine`` (with embeddings) and ``bm25`` (with ``doc_texts`` and
+    ``query_texts``: qid -> text), ``risk`` (``risk.prior_risk``) and ``is_suspect``
+    (``risk >= threshold``). Rows keep the order of pairs.
     """
     if not 0 <= threshold <= 1:
         raise DataError(f"threshold must be in [0, 1], got {threshold}", field="threshold")
@@ -259,11 +262,12 @@ def find_suspects(pairs: pd.DataFrame, *, doc_embeddings: np.ndarray | None = No
             value = scores[name][negative]
             out[f"{name}_score"] = value.astype(np.float32)
             out[f"is_{name}_issue"] = value >= 0.5
-    risk = combine_risk({k: v[negative] for k, v in scores.items()})
-    out["risk"] = risk.astype(np.float32)
-    fired = np.zeros(len(out), dtype=bool)
-    for name in scores:
-        if WEIGHTS[name] >= TRUSTED_WEIGHT:
-            fired |= out[f"is_{name}_issue"].to_numpy()
-    out["is_suspect"] = fired | (risk >= threshold)
+    if doc_embeddings is not None:
+        out["positive_cosine"] = max_positive_cosine(pairs, doc_embeddings)[negative]
+    if doc_texts is not None and query_texts is not None:
+        from analysis.false_negatives.lexical import bm25_pair_scores
+
+        out["bm25"] = bm25_pair_scores(pairs, doc_texts, query_texts)[negative]
+    out["risk"] = prior_risk(out)
+    out["is_suspect"] = flag(out["risk"].to_numpy(), threshold)
     return out

@@ -13,8 +13,10 @@ agree. To reproduce a run of the release with its ``--b B``, pass ``b = -B`` her
 
 ``num_negatives`` are drawn without replacement with these weights (Gumbel-top-k), which is
 successive weighted sampling: what the release approximates by calling ``random.choices`` until
-it has ``num_negatives`` distinct ids. Defaults follow the release (``a = 0.5``, ``b = 0``, 15
-negatives from a top-100/200 pool). ``a`` is in 1/score^2: the release scores are dot products
+it has ``num_negatives`` distinct ids. Defaults follow the release (``b = 0``, 15 negatives
+from a top-100/200 pool) except ``a``: by default (``a`` none) it is derived from the pool,
+``a = 2 / sd^2`` with sd the median per-query standard deviation of the candidates' scores,
+and stated in the selection's notes; ``a = 0.5`` gives the release's value. ``a`` is in 1/score^2: the release scores are dot products
 spanning tens of units; on cosine scores (spread ~0.1) ``a = 0.5`` is almost uniform and values
 in the hundreds give a comparable preference for ambiguous negatives. ``s_pos`` is the query's
 minimum positive score (the release picks one positive at random per example).
@@ -40,6 +42,15 @@ def simans_log_weights(score: np.ndarray, s_pos: np.ndarray, *, a: float, b: flo
     return np.float32(-a) * diff * diff
 
 
+def derived_spread(view, alive: np.ndarray) -> float:
+    """The median over queries of the standard deviation of their eligible candidates' scores."""
+    import pandas as pd
+
+    frame = pd.DataFrame({"q": view.qcode[alive], "s": view.score[alive].astype(np.float64)})
+    sd = frame.groupby("q")["s"].std(ddof=0).dropna()
+    return float(sd.median()) if len(sd) else 0.0
+
+
 @register
 @dataclass(frozen=True)
 class SimANS(Strategy):
@@ -49,8 +60,10 @@ class SimANS(Strategy):
 
     num_negatives: int = param(15, low=1, high=10_000, help="negatives to choose per query",
                                source="SimANS release --number_neg=15")
-    a: float = param(0.5, low=0.0, high=1e9, help="sharpness of the preference (1/score^2)",
-                     source="SimANS release default a=0.5")
+    a: float | None = param(None, type=float, nullable=True, low=0.0, high=1e9,
+                            help="sharpness of the preference (1/score^2); none: derived from "
+                                 "the pool's score spread, 2 / sd^2 (the release: a=0.5)",
+                            source="SimANS release default a=0.5; NegLens default: from the spread")
     b: float = param(0.0, low=-1e6, high=1e6,
                      help="offset: favour negatives scored b above s_pos (README sign)",
                      source="SimANS README; the release's b has the opposite sign")
@@ -61,7 +74,14 @@ class SimANS(Strategy):
         drop_unscored(view, log)
         s_pos = view.positive_score(self.positive)
         drop_without_positive(s_pos, log)
+        a = self.a
+        if a is None:
+            spread = derived_spread(view, log.alive)
+            a = 2.0 / spread ** 2 if spread > 0 else 0.5
+            log.notes.append(f"a = {a:.4g}, derived from the pool's score spread: the median "
+                             f"per-query sd of the candidates' scores is {spread:.4g}, a = 2 / sd^2 "
+                             f"(a kernel of half that sd around s_pos + b); the release uses a = 0.5")
         with np.errstate(invalid="ignore"):
-            logw = simans_log_weights(view.score, s_pos, a=self.a, b=self.b)
+            logw = simans_log_weights(view.score, s_pos, a=a, b=self.b)
         logw[~log.alive] = -np.inf
         return gumbel_top_k(view.qcode, logw, self.num_negatives, rng, layout=view.layout)

@@ -37,8 +37,9 @@ def suspects(candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
     from analysis.measure.gaps import score_gaps
 
     pairs = candidates.pairs
-    texts = candidates.doc_text() if "answers" in pairs.columns else None
-    table = find_suspects(pairs, doc_embeddings=doc_emb, doc_clusters=clusters, doc_texts=texts)
+    table = find_suspects(pairs, doc_embeddings=doc_emb, doc_clusters=clusters,
+                          doc_texts=candidates.doc_text(),
+                          query_texts=candidates.queries.set_index("qid")["text"])
     table.insert(5, "gap", score_gaps(pairs)[pairs["label"].to_numpy() == 0].astype(np.float32))
     return table
 

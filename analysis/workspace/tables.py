@@ -147,7 +147,7 @@ def map_table(candidates: NegativeSet, query_emb: np.ndarray, doc_emb: np.ndarra
     return table, sample.note
 
 
-RISK_BANDS = ((0.0, "risk < 0.25"), (0.25, "risk 0.25-0.5"), (0.5, "suspect: risk >= 0.5"))
+RISK_BANDS = ((0.0, "risk < 5%"), (0.05, "risk 5-15%"), (0.15, "flagged: risk >= 15%"))
 
 
 def map_colours(table: pd.DataFrame, candidates: NegativeSet, selections: dict, *, by: str,

@@ -77,12 +77,9 @@ shown = negatives[["did", "rank", "score", "gap", "risk", "verdict", *signals, "
 config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value=0.0, max_value=1.0,
                                              format="%.2f", width="small")
           for c in signals}
-# risk orders the review queue; pooled log-odds put most negatives many decades below 0.5, where
-# a 0-1 bar would read 0.00 for all of them, so show its magnitude
 config["risk"] = st.column_config.NumberColumn(
-    "risk", format="%.1e", width="small",
-    help="combined evidence (0-1): >= 0.5 means the signals lean to false negative; "
-         "below that only the order matters")
+    "risk", format="percent", width="small",
+    help="probability that the negative is a false negative; flagged at >= 15%")
 config["document"] = st.column_config.TextColumn("document", width="large")
 event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="multi-row",
                      column_config=config, key=f"browse_table:{view.query}:{view.only}")
@@ -117,5 +114,5 @@ verdicts = decisions[decisions["qid"].astype(str) == view.query]["verdict"].valu
 st.text("Verdicts on this query: " + (", ".join(f"{v} {n}" for v, n in verdicts.items()) or "none")
         + f"  ·  saved at once to {ws.display_path(store.path)}")
 for _, row in picked.iterrows():
-    ui.show_passage(f"Negative {row['did']} · rank {row['rank']} · risk {row['risk']:.1e}",
+    ui.show_passage(f"Negative {row['did']} · rank {row['rank']} · risk {row['risk']:.0%}",
                     row["document"])

@@ -174,9 +174,9 @@ def test_strategy_colours_name_the_strategy_that_chose_each_negative():
     clusters = np.array([4, 5, 6, 7, 8], dtype=np.int32)            # d1..d5
     assert ws.map_colours(table, pool, selections, by="cluster", doc_clusters=clusters).tolist() == [
         "query", "cluster 4", "cluster 5", "cluster 6", "cluster 7"]
-    risk = pd.DataFrame({"qid": ["q1", "q1", "q1"], "did": ["d2", "d3", "d4"], "risk": [0.9, 0.3, 0.0]})
+    risk = pd.DataFrame({"qid": ["q1", "q1", "q1"], "did": ["d2", "d3", "d4"], "risk": [0.9, 0.1, 0.0]})
     assert ws.map_colours(table, pool, selections, by="risk", risk=risk).tolist() == [
-        "query", "positive", "suspect: risk >= 0.5", "risk 0.25-0.5", "risk < 0.25"]
+        "query", "positive", "flagged: risk >= 15%", "risk 5-15%", "risk < 5%"]
     with pytest.raises(DataError, match="no document clusters"):
         ws.map_colours(table, pool, selections, by="cluster")
 

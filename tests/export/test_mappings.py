@@ -152,7 +152,11 @@ def test_simans_flips_the_sign_of_b(synthetic):
     assert found.arguments == {"a": 40.0, "b": -0.02, "number_neg": 8}
     assert not found.exact and found.differences[0].startswith("sign of b")
     assert "--a=40.0 --b=-0.02" in found.snippet
-    assert mapping(settings_for(synthetic, "simans"), "simans").arguments["b"] == 0.0
+    default = mapping(settings_for(synthetic, "simans"), "simans")
+    assert default.arguments["b"] == 0.0 and default.arguments["a"] == "derived"
+    assert default.differences[0].startswith("a=derived") and "--a=derived" in default.snippet
+    release = mapping(settings_for(synthetic, "simans", a=0.5), "simans")
+    assert release.arguments["a"] == 0.5 and "--a=0.5" in release.snippet
 
 
 def test_export_settings_cli_prints_snippet_and_json(synthetic, tmp_path, capsys):

@@ -152,8 +152,10 @@ def test_find_suspects_columns_and_flags():
     assert "cross_encoder_score" not in table and "answer_match_score" not in table
     assert table["is_margin_issue"].tolist() == [True, False, False]
     assert table["is_same_cluster_issue"].tolist() == [False, True, True]
-    # same_cluster alone is context, not a reason to review: only the margin rule flags here.
-    assert table["is_suspect"].tolist() == [True, False, False]
+    # The flag is the risk (a probability) past the threshold; orthogonal documents are far
+    # from the positive, so nothing reaches the default 0.15.
+    assert ((table["risk"] >= 0) & (table["risk"] <= 1)).all()
+    assert table["is_suspect"].tolist() == (table["risk"] >= 0.15).tolist() == [False, False, False]
     # A lower risk threshold adds rows the evidence leans on although no rule fired.
     loose = find_suspects(nset.pairs, doc_embeddings=emb, doc_clusters=clusters, threshold=0.0)
     assert loose["is_suspect"].all()

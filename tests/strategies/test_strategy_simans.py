@@ -67,3 +67,20 @@ def test_more_negatives_than_candidates_takes_them_all_and_reports_the_shortfall
     selection = create("simans", num_negatives=5).select(pool, np.random.default_rng(0))
     assert sorted(selection.pairs(pool)["did"].astype(str)) == ["n1", "n2"]
     assert selection.report.num_short == 1
+
+
+def test_default_a_comes_from_the_pools_spread_and_prefers_ambiguous_negatives():
+    """One query per shape: the spreads of SHAPES' candidate scores; a = 2 / median sd^2."""
+    pool = hand_pool([(f"s{shape}", f"pos{shape}", 1, 1, s_pos) for shape, (s_pos, _) in enumerate(SHAPES)]
+                     + [(f"s{shape}", f"neg{shape}_{i}", 0, i + 2, s)
+                        for shape, (_, negatives) in enumerate(SHAPES) for i, s in enumerate(negatives)])
+    spread = float(np.median([np.std(negatives) for _, negatives in SHAPES]))
+    selection = create("simans", num_negatives=1).select(pool, np.random.default_rng(0))
+    assert create("simans").a is None
+    assert any(f"a = {2 / spread ** 2:.4g}" in note for note in selection.report.notes)
+    # Far sharper than the release's 0.5 on cosine-like scores: the closest negative of shape 0
+    # (0.71 vs s_pos 0.70) is far likelier than the farthest (0.30), which 0.5 barely separates.
+    sharp = expected(0.70, SHAPES[0][1], 2 / spread ** 2, 0.0)
+    flat = expected(0.70, SHAPES[0][1], 0.5, 0.0)
+    assert sharp[1] / sharp[-1] > 100 and flat[1] / flat[-1] < 1.1
+    assert create("simans", a=0.5).a == 0.5

@@ -16,8 +16,11 @@ def to_simans(settings: Settings) -> Mapping:
     name, p = params_of(settings)
     if name != "simans":
         return unsupported("simans", name, "SimANS has one sampler: export a 'simans' strategy")
-    args = {"a": p["a"], "b": -p["b"] if p["b"] else 0.0, "number_neg": p["num_negatives"]}
-    differences = [
+    args = {"a": p["a"] if p["a"] is not None else "derived", "b": -p["b"] if p["b"] else 0.0, "number_neg": p["num_negatives"]}
+    derived = ["a=derived: NegLens derived a from the pool's score spread (2 / sd^2, stated in the "
+               "selection's notes); pass that value as --a, or select with simans:a=0.5 for the "
+               "release's"] if p["a"] is None else []
+    differences = [*derived,
         f"sign of b: the release weighs exp(-a (s - s_pos + b)^2), the README and NegLens "
         f"exp(-a (s - s_pos - b)^2); --b {args['b']} here is minus the strategy's b={p['b']}",
         "the release picks one positive at random per training example; NegLens uses the "
