@@ -111,8 +111,15 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
     from analysis.formats.pool import write_pool
     from analysis.scoring.pool import build_pool
 
+    import time
+
+    from analysis.scoring.estimate import pool_texts, record_rate
+
+    started = time.perf_counter()
     pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
                       cross_encoder=settings.cross_encoder or None, progress=progress)
+    record_rate("local", pool_texts(nset), time.perf_counter() - started,
+                cache_dir=workspace_dir(cache_dir))  # the next estimate uses this machine's rate
     target = pool_file(data_sha, settings, format=format, cache_dir=cache_dir)
     partial = target.with_suffix(f".{os.getpid()}.tmp")
     write_pool(pool, partial)
