@@ -138,18 +138,25 @@ def dataset() -> NegativeSet:
         return _dataset(current.data, sha, current.format)
 
 
-# -- pool ---------------------------------------------------------------------------------------
+# -- candidates: the file's own (scored file) or a pool --------------------------------------------
 def pool_key() -> str:
-    """Identity of the current pool: data sha256, loader override and pool settings."""
+    """Identity of the current candidates: data sha256, loader override, and either ``file``
+    (a scored file's own candidates, no model) or the pool settings' key."""
     current = view()
+    if candidates_kind() == "file":
+        return f"{data_sha()}|{current.format}|file"
     with ui.reported("Pool settings"):
         return f"{data_sha()}|{current.format}|{pool_settings().key()}"
 
 
-@st.cache_resource(max_entries=3, show_spinner="Reading the pool ...")
+@st.cache_resource(max_entries=3, show_spinner="Reading the candidates ...")
 def _pool(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> NegativeSet:
     sha = key.split("|", 1)[0]
     nset = _dataset(path, sha, fmt)
+    if key.endswith("|file"):
+        from analysis.scoring.file_rank import file_candidates
+
+        return file_candidates(nset)
     settings = ws.PoolSettings(model=model, top_n=top_n, cross_encoder=ce)
     return ws.ensure_pool(nset, sha, settings, format=fmt or None)
 
@@ -163,17 +170,35 @@ def pool_ready() -> bool:
         return ws.pool_file(data_sha(), pool_settings(), format=view().format or None).is_file()
 
 
+def candidates_kind() -> str:
+    """``pool`` (a pool file or a built pool), ``file`` (a scored file, by file rank), or ``''``
+    (no scores and no pool: the Data page offers to build one). Never encodes anything."""
+    nset = dataset()
+    if ws.is_pool(nset) or (nset.has_ranks and nset.has_scores):
+        return "pool"
+    if nset.has_scores:
+        return "file" if not pool_ready() else "pool"
+    return "pool" if pool_ready() else ""
+
+
+def build_pool(progress) -> None:
+    """Build the corpus-wide pool (the Data page's explicit button); cached on disk."""
+    with ui.reported("Cannot build the pool"):
+        ws.ensure_pool(dataset(), data_sha(), pool_settings(), format=view().format or None,
+                       progress=progress)
+
+
 def pool() -> NegativeSet:
-    """The current pool; built under a progress bar when neither cached nor given."""
+    """The current candidates; a page on data without scores or pool stops with a pointer to
+    the Data page (opening a page never encodes a text)."""
     current = view()
+    if candidates_kind() == "":
+        st.info("This file carries no scores and no pool has been built for it yet. Build one "
+                "on the **Data** page (it shows an estimate before it starts).")
+        st.page_link("views/data.py", label="Data", icon=":material/folder_open:")
+        st.stop()
     key = pool_key()
-    if not pool_ready():
-        bar = ui.ProgressBar("Building the candidate pool")
-        with ui.reported("Cannot build the pool"):
-            ws.ensure_pool(dataset(), data_sha(), pool_settings(), format=current.format or None,
-                           progress=bar)
-        bar.done()
-    with ui.reported("Cannot read the pool"):
+    with ui.reported("Cannot read the candidates"):
         return _pool(key, current.data, current.format, current.model, current.top_n,
                      current.cross_encoder)
 

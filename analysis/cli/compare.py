@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 
+from analysis.cli.candidates import add_sample_option, load_candidates, rank_note
+
 SHOWN = ("negatives", "coverage", "short_queries", "mean_rank", "median_rank", "mean_neg_rank",
          "median_neg_rank", "mean_gap", "median_gap", "suspect_share", "distinct_share",
          "max_reuse", "mean_reuse", "cluster_entropy")
@@ -26,6 +28,8 @@ def register(subparsers) -> None:
     parser.add_argument("--num-negatives", type=int, default=None, metavar="K",
                         help="negatives per query for every strategy whose spec sets none")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--format", help="format of POOL (default: detected)")
+    add_sample_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
@@ -44,12 +48,13 @@ def parse_spec(spec: str, num_negatives: int | None):
 def run(args) -> int:
     import numpy as np
 
-    from analysis.formats import load
     from analysis.measure.compare import overlap, summary
+    from analysis.measure.query_sample import sample_note
+    from analysis.scoring.file_rank import candidate_counts
 
     labels = list(dict.fromkeys(args.strategy))
     strategies = {label: parse_spec(label, args.num_negatives) for label in labels}
-    pool = load(args.pool)
+    pool = load_candidates(args.pool, format=args.format, sample=args.sample, seed=args.seed)
     selections = {label: s.select(pool, np.random.default_rng(args.seed))
                   for label, s in strategies.items()}
     table, jaccard = summary(pool, selections), overlap(selections)
@@ -60,17 +65,38 @@ def run(args) -> int:
             "summary": json.loads(table.to_json(orient="records")),
             "overlap": json.loads(jaccard.to_json(orient="index")),
             "reports": {label: sel.report.as_dict() for label, sel in selections.items()},
+            "rank": rank_note(pool), "sample": sample_note(pool),
+            "candidates_per_query": candidate_counts(pool),
         }, ensure_ascii=False))
         return 0
+    print(header(pool))
     print(render(table, jaccard, selections))
     return 0
+
+
+def header(pool) -> str:
+    """What the numbers are about: the rank's meaning, the sample, the candidates per query."""
+    from analysis.measure.query_sample import sample_note
+    from analysis.scoring.file_rank import candidate_counts
+
+    counts = candidate_counts(pool)
+    lines = [rank_note(pool),
+             f"each strategy chose among {counts['median']:g} negatives per query (min "
+             f"{counts['min']:,}, max {counts['max']:,}) of {counts['queries']:,} queries"]
+    note = sample_note(pool)
+    if note:
+        lines.append(f"on {note}")
+    return "\n".join(lines) + "\n"
 
 
 def render(table, jaccard, selections) -> str:
     """Metrics as rows, one column per strategy; then the overlap matrix and the reports."""
     import pandas as pd
 
-    shown = table.set_index("selection")[[c for c in SHOWN if c in table.columns]].T
+    shown = table.set_index("selection")[[c for c in SHOWN if c in table.columns]].T.astype(object)
+    for row in shown.index:
+        if "rank" in row:
+            shown.loc[row] = shown.loc[row].map(lambda v: "no rank" if v != v else v)
     with pd.option_context("display.width", 200, "display.max_columns", 50,
                            "display.float_format", "{:.4g}".format):
         lines = [shown.to_string(), "", "Jaccard overlap of (qid, did) pairs", jaccard.to_string()]

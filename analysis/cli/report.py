@@ -42,7 +42,10 @@ def run(args: argparse.Namespace) -> int:
 
     specs = list(dict.fromkeys(args.strategy or DEFAULT_STRATEGIES))
     strategies = {spec: parse_spec(spec, args.num_negatives) for spec in specs}
+    from analysis.scoring.file_rank import as_candidates
+
     nset = load(args.input, format=args.format)
+    nset = as_candidates(nset) or nset  # a scored file is reported as it is: file ranks, no model
     if not is_pool(nset):
         from analysis.scoring.pool import build_pool
 

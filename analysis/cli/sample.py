@@ -64,10 +64,10 @@ def run(args) -> int:
     import numpy as np
 
     from analysis.export.training_data import write_training_data
-    from analysis.formats import load
+    from analysis.cli.candidates import load_candidates
 
     strategy = strategy_from_args(args.strategy, args.param, args.num_negatives)
-    pool = load(args.pool)
+    pool = load_candidates(args.pool)
     selection = strategy.select(pool, np.random.default_rng(args.seed))
     output = f"{args.format}/{args.layout}" if args.layout else args.format
     # every query's positives; the writer drops what the layout cannot hold (as `apply` does)

@@ -31,6 +31,9 @@ def register(subparsers) -> None:
                         help="k-means clusters of the documents (default sqrt(docs/2), 2..50)")
     parser.add_argument("--model", metavar="NAME_OR_PATH",
                         help="bi-encoder for document embeddings (default: the pool's own model)")
+    parser.add_argument("--no-embeddings", action="store_true",
+                        help="score-based signals only (margin, cross_encoder, answer_match): "
+                             "no model loaded, no text encoded")
     parser.add_argument("--out", required=True, metavar="SUSPECTS.parquet", help="file to write")
     parser.set_defaults(func=run)
 
@@ -72,9 +75,12 @@ def run(args: argparse.Namespace) -> int:
         from analysis.scoring.rerank import add_ce_scores, load_cross_encoder
 
         nset = add_ce_scores(nset, load_cross_encoder(args.cross_encoder))
-    _, emb = embed_set(nset, model=args.model, roles=("document",))
-    clusters = kmeans_labels(emb["document"], k=args.clusters)
-    table = find_suspects(nset.pairs, doc_embeddings=emb["document"], doc_clusters=clusters,
+    doc_emb = clusters = None
+    if not args.no_embeddings:
+        _, emb = embed_set(nset, model=args.model, roles=("document",))
+        doc_emb = emb["document"]
+        clusters = kmeans_labels(doc_emb, k=args.clusters)
+    table = find_suspects(nset.pairs, doc_embeddings=doc_emb, doc_clusters=clusters,
                           doc_texts=nset.doc_text(), answers=answers, threshold=args.threshold,
                           query_texts=nset.queries.set_index("qid")["text"])
     signals = [name for name in SIGNALS if f"{name}_score" in table]

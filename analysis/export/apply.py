@@ -97,8 +97,10 @@ def load_pool(settings: Settings, *, base=None, data=None, cache_dir=None,
     from analysis.scoring.pool import build_pool
 
     nset, corpus = load_inputs(settings, base=base, data=data)
-    if not settings.pool:
-        return candidate_pool(nset)
+    if not settings.pool:  # sampled as loaded: a scored file's own candidates, by file rank
+        from analysis.scoring.file_rank import as_candidates
+
+        return candidate_pool(as_candidates(nset) or nset)
     spec = settings.pool
     corpus_entry = settings.dataset.get("corpus")
     pool = build_pool(nset, corpus=corpus, corpus_name=corpus_entry["path"] if corpus_entry else None,

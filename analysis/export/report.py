@@ -128,10 +128,16 @@ def _statistics(pool: NegativeSet, selections: Mapping) -> str:
 def _distributions(pool: NegativeSet, selections: Mapping, charts: "_Charts") -> list[str]:
     from analysis.measure.compare import histogram, selected_rows
 
+    from analysis.scoring.file_rank import FILE_RANK, rank_kind
+
     rows = selected_rows(pool, selections)
     out = ["<h2>Rank and gap distributions</h2>"]
+    kind = rank_kind(pool)
+    rank_title = ("File rank of the chosen negatives (position in the file's own score order, "
+                  "positives counted; not a corpus rank)", FILE_RANK) if kind == FILE_RANK \
+        else ("Raw rank of the chosen negatives (1-based, positives counted)", "raw rank")
     for column, title, axis in (
-            ("rank", "Raw rank of the chosen negatives (1-based, positives counted)", "raw rank"),
+            ("rank", *rank_title),
             ("neg_rank", "Rank among non-positives (sentence-transformers' range_min convention)",
              "rank among non-positives"),
             ("gap", "Score gap s_pos - s of the chosen negatives (small or negative: hard or "

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.measure.gaps import POSITIVE_REDUCTIONS, positive_scores
-from analysis.model import DataError, NegativeSet
+from analysis.model import RANK_UNKNOWN, DataError, NegativeSet
 
 SUSPECT_RATIO = 0.95
 
@@ -47,7 +47,10 @@ def pool_columns(pool: NegativeSet, *, positive: str = "min",
     pairs = pool.pairs
     score = pairs["score"].to_numpy(dtype=np.float64)
     s_pos = positive_scores(pairs, how=positive)[pairs["qid"].cat.codes.to_numpy()]
-    return pd.DataFrame({"rank": pairs["rank"].to_numpy(), "neg_rank": neg_rank, "score": score,
+    rank = pairs["rank"].to_numpy().astype(np.float64)
+    rank[rank == RANK_UNKNOWN] = np.nan  # a file without ranks has none: never a mean rank of 0
+    neg_rank = neg_rank.astype(np.float64) if pool.has_ranks else np.full(len(pairs), np.nan)
+    return pd.DataFrame({"rank": rank, "neg_rank": neg_rank, "score": score,
                          "s_pos": s_pos, "gap": s_pos - score,
                          "suspect": score >= suspect_ratio * s_pos})
 

@@ -121,14 +121,21 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
     from analysis.formats.pool import write_pool
     from analysis.scoring.pool import build_pool
 
+    import time
+
+    from analysis.scoring.estimate import pool_texts, record_rate
+
     target = pool_file(data_sha, settings, format=format, cache_dir=cache_dir)
     target.parent.mkdir(parents=True, exist_ok=True)
     with pool_lock(target):   # two sessions asking for one pool: the second waits, then reads it
         found = cached_pool(data_sha, settings, format=format, cache_dir=cache_dir)
         if found is not None:
             return found
+        started = time.perf_counter()
         pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
                           cross_encoder=settings.cross_encoder or None, progress=progress)
+        record_rate("local", pool_texts(nset), time.perf_counter() - started,
+                    cache_dir=workspace_dir(cache_dir))  # the next estimate uses this machine's rate
         fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         os.close(fd)
         try:

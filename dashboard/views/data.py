@@ -80,36 +80,53 @@ if summary["skipped"]:
     right.download_button("Skipped rows (JSON)", json.dumps(summary["skipped"], indent=2),
                           "skipped_rows.json", mime="application/json")
 
-# -- the pool ----------------------------------------------------------------------------------
-st.subheader("Candidate pool")
+# -- the candidates ------------------------------------------------------------------------------
+from analysis.scoring.estimate import estimate_build, pool_texts  # noqa: E402
+
+st.subheader("Candidates")
+kind = session.candidates_kind()
 if ws.is_pool(nset):
     st.info("This file already is a candidate pool: it is used as it is.")
     st.json(nset.meta.get("pool", {}), expanded=False)
-    asked = True
-else:
-    with st.form("pool_settings"):
-        left, mid, right = st.columns(3)
-        model = left.text_input("Bi-encoder", value=view.model, placeholder="all-MiniLM-L6-v2 (packaged)",
-                                help="A sentence-transformers model name or local path; empty = "
-                                     "the packaged all-MiniLM-L6-v2 (no download)")
-        top_n = mid.number_input("Candidates per query (top N)", min_value=1, max_value=10_000,
-                                 value=view.top_n, step=10)
-        cross = right.text_input("Cross-encoder (optional)", value=view.cross_encoder,
-                                 placeholder="none", help="Rescore candidates: adds ce_score")
-        pressed = st.form_submit_button("Build pool", type="primary")
-    if pressed:
-        view.model, view.top_n, view.cross_encoder = model.strip(), int(top_n), cross.strip()
-    defaults = (view.model, view.top_n, view.cross_encoder) == ("", ws.DEFAULT_TOP_N, "")
-    asked = pressed or session.pool_ready() or (view.data == startup and defaults)
+elif kind == "file":
+    st.success("This file carries scores, so it is analysed as it is: per query its positives "
+               "and negatives ordered by the file's score. Every page shows the **file rank** "
+               "(position in that order, positives included), not a corpus rank. No model is "
+               "loaded and nothing is encoded.")
+estimate = estimate_build(pool_texts(nset), cache_dir=ws.workspace_dir())
+if not ws.is_pool(nset):
+    with st.expander("Re-mine from the whole corpus (build a pool)", expanded=kind == ""):
+        if kind == "":
+            st.info("This file carries no scores and its pool has not been built yet: build "
+                    "one to analyse it (nothing is encoded until you press Build pool).")
+        st.caption(f"A pool {estimate.describe()}. The result is cached; pressing Cancel "
+                   "(or leaving the page) stops the build and keeps nothing.")
+        with st.form("pool_settings"):
+            left, mid, right = st.columns(3)
+            model = left.text_input("Bi-encoder", value=view.model,
+                                    placeholder="all-MiniLM-L6-v2 (packaged)",
+                                    help="A sentence-transformers model name or local path; "
+                                         "empty = the packaged all-MiniLM-L6-v2 (no download)")
+            top_n = mid.number_input("Candidates per query (top N)", min_value=1,
+                                     max_value=10_000, value=view.top_n, step=10)
+            cross = right.text_input("Cross-encoder (optional)", value=view.cross_encoder,
+                                     placeholder="none", help="Rescore candidates: adds ce_score")
+            pressed = st.form_submit_button("Build pool", type="primary")
+        if pressed:
+            view.model, view.top_n, view.cross_encoder = model.strip(), int(top_n), cross.strip()
+            st.button("Cancel", key="cancel_pool")  # any rerun stops the running build
+            bar = ui.ProgressBar(f"Building the pool ({estimate.describe()})")
+            session.build_pool(bar)
+            bar.done()
+            st.rerun()
 
-if asked:
+if session.candidates_kind():
     pool = session.pool()
     counts = pool.pairs.groupby("source", observed=True)["label"].agg(["size", "sum"])
-    st.success(f"Pool ready: {len(pool.queries):,} queries, {len(pool.docs):,} documents, "
-               f"{int((pool.pairs['source'] == 'pool').sum()):,} candidates.")
+    own = session.candidates_kind() == "file"
+    rank = "file rank" if own else "corpus rank"
+    st.success(f"{'Candidates' if own else 'Pool'} ready: {len(pool.queries):,} queries, {len(pool.docs):,} documents, "
+               f"{int((pool.pairs['source'] == 'pool').sum()):,} candidates ({rank}).")
     st.dataframe(counts.rename(columns={"size": "pairs", "sum": "positives"}))
-    st.page_link("views/compare.py", label="Compare strategies on this pool",
+    st.page_link("views/compare.py", label="Compare strategies on these candidates",
                  icon=":material/compare_arrows:")
-else:
-    st.info("The pool for these settings has not been built yet: press **Build pool** "
-            "(the model encodes every query and document once; the result is cached).")

@@ -25,6 +25,13 @@ st.title("Map")
 candidates = session.candidates()
 key = session.pool_key()
 
+if session.candidates_kind() == "file":
+    from analysis.scoring.estimate import estimate_build, pool_texts
+
+    st.info("The map draws embeddings, and this file's candidates came with scores only. It "
+            f"needs a pool, which {estimate_build(pool_texts(candidates), cache_dir=ws.workspace_dir()).describe()}: "
+            "build it on the Data page when you want the map.")
+    st.stop()
 if not session.can_embed():
     st.info("This pool does not record the model that scored it (a synthetic or foreign pool), "
             "so there are no embeddings to draw.")

@@ -26,7 +26,11 @@ def count_lines(path) -> int:
 
 @pytest.fixture(scope="module")
 def built(sample_copy):
-    """The sample's pool, built once (what the app does on its first start)."""
+    """The sample's pool, built once (what the Data page's Build pool does; opening the app
+    never builds one, issue 15)."""
+    from analysis import workspace as ws
+
+    ws.ensure_pool(ws.load_dataset(sample_copy), ws.fingerprint(sample_copy), ws.PoolSettings())
     os.environ["NEGLENS_DATA"] = str(sample_copy)
     try:
         from streamlit.testing.v1 import AppTest

@@ -51,6 +51,10 @@ def sample_copy(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_server(chromium_path, sample_copy, tmp_path_factory):
+    from analysis import workspace as ws
+
+    # the Data page's Build pool, done up front: opening the app never builds one (issue 15)
+    ws.ensure_pool(ws.load_dataset(sample_copy), ws.fingerprint(sample_copy), ws.PoolSettings())
     server = AppServer(sample_copy, tmp_path_factory.mktemp("e2e-server"))
     yield server
     server.stop()

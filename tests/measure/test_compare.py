@@ -138,7 +138,8 @@ def test_compare_command_prints_metrics_overlap_and_reports(pool_file, capsys):
     assert status == 0
     assert "margin:relative_margin=0.05,range_min=1" in out and "Jaccard overlap" in out
     assert "due to the relative_margin of 0.05" in out
-    negatives = out.splitlines()[1].split()
+    assert out.startswith("rank = corpus rank")  # the header says which rank the table shows
+    negatives = next(line for line in out.splitlines() if line.startswith("negatives")).split()
     assert negatives[0] == "negatives" and negatives[1] == negatives[3] == "480"  # 120 x 4
     assert 0 < int(negatives[2]) < 480  # the margin leaves some queries short
 

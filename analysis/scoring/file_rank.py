@@ -1,0 +1,91 @@
+"""The file's candidates: a mined file that carries scores, analysed as it is (DESIGN.md section 2).
+
+Per query, the file's own positives and negatives ordered by the file's score (highest first)
+are the candidates; ``rank`` becomes the **file rank**: the 1-based position in that order,
+positives included. It is not a corpus rank, and every front end says so (``RANK_KIND``).
+No model is loaded and no text is encoded: this module imports numpy and pandas only.
+
+Rows whose score is unknown (NaN) go after the scored rows of their query, in file order;
+ties keep file order (a stable sort), so the same file always gives the same ranks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analysis.formats.pool import is_pool
+from analysis.model import DataError, NegativeSet
+
+POOL_SOURCE = "pool"
+FILE_RANK = "file rank"
+CORPUS_RANK = "corpus rank"
+
+
+def file_candidates(nset: NegativeSet) -> NegativeSet:
+    """``nset``'s own pairs as candidates ranked by its scores (see the module docstring).
+
+    The rows get ``source="pool"`` (the rows strategies choose from) and the set's meta records
+    ``{"candidates": "file", "rank": "file rank", "file_sources": [...]}``. A set without any
+    score raises DataError saying what to do instead.
+    """
+    pairs = nset.pairs
+    if not nset.has_scores:
+        raise DataError("this file carries no scores, so it has no file rank; score its own "
+                        "pairs or build a pool first (python -m analysis pool INPUT --out "
+                        "POOL.parquet)", field="score")
+    score = pairs["score"].to_numpy(dtype=np.float64)
+    qcode = pairs["qid"].cat.codes.to_numpy()
+    missing = np.isnan(score)
+    # lexsort: last key is primary -> by query, then scored first, then score descending
+    order = np.lexsort((np.arange(len(pairs)), -np.nan_to_num(score, nan=-np.inf), missing, qcode))
+    ranked = pairs.iloc[order]
+    if pairs["source"].nunique() > 1:  # one document listed under several sources: rank it once
+        label = ranked.groupby(["qid", "did"], observed=True, sort=False)["label"].transform("max")
+        ranked = ranked.assign(label=label.astype(ranked["label"].dtype))
+        keep = ~ranked.duplicated(["qid", "did"]).to_numpy()
+        ranked, order = ranked[keep], order[keep]
+    ranked = ranked.reset_index(drop=True)
+    sorted_q = qcode[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_q)) + 1] if len(order) else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, len(order)])
+    rank = np.arange(len(order)) - np.repeat(starts, sizes) + 1
+    sources = sorted(map(str, pairs["source"].astype(str).unique()))
+    ranked["rank"] = rank.astype(np.int32)
+    ranked["source"] = pd.Categorical(np.full(len(ranked), POOL_SOURCE, dtype=object))
+    meta = {**nset.meta, "candidates": "file", "rank": FILE_RANK, "file_sources": sources}
+    return nset.with_pairs(ranked, meta=meta)
+
+
+def is_file_candidates(nset: NegativeSet) -> bool:
+    """True when ``nset``'s ranks are file ranks (made by :func:`file_candidates`)."""
+    return nset.meta.get("candidates") == "file"
+
+
+def rank_kind(nset: NegativeSet) -> str | None:
+    """What ``rank`` means in ``nset``: "file rank", "corpus rank", or None (no rank at all)."""
+    if is_file_candidates(nset):
+        return FILE_RANK
+    return CORPUS_RANK if nset.has_ranks else None
+
+
+def as_candidates(nset: NegativeSet) -> NegativeSet | None:
+    """What strategies can choose from without a model: ``nset`` itself when it is a pool or
+    carries its own ranks and scores (a TREC run), its file's candidates when it carries scores
+    but no ranks, else None (it needs scoring or a pool build)."""
+    if is_pool(nset) or (nset.has_ranks and nset.has_scores):
+        return nset
+    if nset.has_scores:
+        return file_candidates(nset)
+    return None
+
+
+def candidate_counts(nset: NegativeSet) -> dict:
+    """How many candidates strategies have per query: negatives per query (min, median, max)."""
+    negatives = nset.pairs.loc[nset.pairs["label"].to_numpy() == 0, "qid"]
+    counts = negatives.value_counts(sort=False).reindex(nset.queries["qid"], fill_value=0)
+    values = counts.to_numpy()
+    if not len(values):
+        return {"queries": 0, "min": 0, "median": 0.0, "max": 0}
+    return {"queries": int(len(values)), "min": int(values.min()),
+            "median": float(np.median(values)), "max": int(values.max())}
