@@ -9,8 +9,8 @@ Rules:
   closest to 0.5 (what the model learns most from).
 - Then, with probability ``explore`` (default 0.25, a seeded ``numpy.random.Generator``), the
   item shown is drawn at random instead, with probability proportional to
-  ``sqrt(p (1 - p)) + floor`` (Neyman allocation: more draws where the outcome is uncertain;
-  the floor keeps every negative drawable). The chance ``q`` that the item shown was picked is
+  ``sqrt(p (1 - p)) + 0.2`` (Neyman allocation: more draws where the outcome is uncertain;
+  the floor keeps every negative drawable, and near-uniform where the model knows little). The chance ``q`` that the item shown was picked is
   therefore known exactly: ``(1 - explore) * [item is the target] + explore * q_random(item)``,
   and it is logged with the step. This is what makes the estimate design-consistent.
 - Probabilities start from the static prior (the ``risk`` column) and are refit every
@@ -35,7 +35,7 @@ from analysis.model import DataError
 
 ANSWERS = ("false_negative", "true_negative")
 NO_ANSWER = ("unsure", "skip")
-FLOOR = 0.02
+FLOOR = 0.2
 
 
 @dataclass
