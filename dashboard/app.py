@@ -25,6 +25,7 @@ PAGES = [
             default=True),
     st.Page(VIEWS / "overview.py", title="Overview", icon=":material/bar_chart:", url_path="overview"),
     st.Page(VIEWS / "browse.py", title="Browse", icon=":material/manage_search:", url_path="browse"),
+    st.Page(VIEWS / "review.py", title="Review", icon=":material/rate_review:", url_path="review"),
     st.Page(VIEWS / "compare.py", title="Compare", icon=":material/compare_arrows:",
             url_path="compare"),
     st.Page(VIEWS / "map.py", title="Map", icon=":material/scatter_plot:", url_path="map"),

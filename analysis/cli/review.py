@@ -1,0 +1,140 @@
+"""``python -m analysis review ...``: verdicts on negatives from the command line.
+
+- ``review mark DATA --query QID --doc DID --verdict V [--reviewer NAME]``: one verdict;
+- ``review mark DATA --from FILE``: many, from CSV (header ``qid,did,verdict[,reviewer]``) or
+  JSONL (one object per line with those keys): another annotator's, or an LLM judge's;
+- ``review list DATA --json``: every current decision, ``qid, did, verdict, reviewer, time``;
+- ``review export DATA --out FILE``: the same as JSON (``.json``) or CSV (any other suffix).
+
+DATA is whatever the other commands take; the decisions live in the review store beside it
+(``analysis.false_negatives.review``). Verdicts: false_negative, true_negative, unsure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+
+FIELDS = ["qid", "did", "verdict", "reviewer", "time"]
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("review", help="record, list and export review verdicts",
+                                   description="Verdicts on negatives, stored beside the data.")
+    sub = parser.add_subparsers(dest="review_command", required=True, metavar="ACTION")
+    mark = sub.add_parser("mark", help="record one verdict, or many from a CSV/JSONL file")
+    mark.add_argument("data", help="data file, folder or pool")
+    mark.add_argument("--query", help="query id")
+    mark.add_argument("--doc", help="document id")
+    mark.add_argument("--verdict", help="false_negative, true_negative or unsure")
+    mark.add_argument("--reviewer", help="who gave the verdict")
+    mark.add_argument("--from", dest="source", metavar="FILE", help="CSV or JSONL of qid,did,verdict")
+    listing = sub.add_parser("list", help="every current decision")
+    listing.add_argument("data")
+    listing.add_argument("--json", action="store_true", help="a JSON array (default: a table)")
+    export = sub.add_parser("export", help="write every decision to a JSON or CSV file")
+    export.add_argument("data")
+    export.add_argument("--out", required=True, metavar="FILE")
+    parser.set_defaults(func=run)
+
+
+def read_verdicts(path: Path) -> list[dict]:
+    """Rows ``qid, did, verdict[, reviewer]`` of a CSV or JSONL file; a bad row names its line."""
+    from analysis.false_negatives.review import VERDICTS
+    from analysis.model import DataError
+
+    rows = []
+    with open(path, encoding="utf-8", newline="") as handle:
+        if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
+            items = []
+            for line_no, line in enumerate(handle, 1):
+                if not line.strip():
+                    continue
+                try:
+                    items.append((line_no, json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise DataError(f"not JSON: {exc.msg}", file=str(path), line=line_no) from exc
+        else:
+            items = [(n + 2, row) for n, row in enumerate(csv.DictReader(handle))]
+    for line_no, item in items:
+        if not isinstance(item, dict):
+            raise DataError("expected an object with qid, did, verdict", file=str(path), line=line_no)
+        for field in ("qid", "did", "verdict"):
+            if item.get(field) in (None, ""):
+                raise DataError(f"missing {field}", file=str(path), line=line_no, field=field)
+        if item["verdict"] not in VERDICTS:
+            raise DataError(f"verdict must be one of {VERDICTS}, got {item['verdict']!r}",
+                            file=str(path), line=line_no, field="verdict")
+        rows.append({"qid": str(item["qid"]), "did": str(item["did"]), "verdict": item["verdict"],
+                     "reviewer": item.get("reviewer") or None})
+    return rows
+
+
+def _mark(store, qid: str, did: str, verdict: str, reviewer: str | None) -> None:
+    # issue 19's SQLite store takes reviewer=; the JSON store before it does not
+    if reviewer is not None:
+        try:
+            store.mark(qid, did, verdict, reviewer=reviewer)
+            return
+        except TypeError:
+            pass
+    store.mark(qid, did, verdict)
+
+
+def decisions(store) -> list[dict]:
+    """Every decision as ``qid, did, verdict, reviewer, time`` (ISO 8601 UTC)."""
+    table = store.all()
+    time_col = "time" if "time" in table else "marked_at"
+    out = []
+    for row in table.to_dict("records"):
+        stamp = row.get(time_col)
+        out.append({"qid": str(row["qid"]), "did": str(row["did"]), "verdict": row["verdict"],
+                    "reviewer": row.get("reviewer") if isinstance(row.get("reviewer"), str) else None,
+                    "time": stamp.isoformat() if hasattr(stamp, "isoformat") else stamp})
+    return out
+
+
+def run(args: argparse.Namespace) -> int:
+    from analysis.false_negatives.review import ReviewStore
+    from analysis.model import DataError
+
+    store = ReviewStore.for_data(args.data)
+    if args.review_command == "mark":
+        if args.source:
+            if args.query or args.doc or args.verdict:
+                raise DataError("--from goes without --query/--doc/--verdict", field="from")
+            rows = read_verdicts(Path(args.source))
+            for row in rows:
+                _mark(store, row["qid"], row["did"], row["verdict"], row["reviewer"] or args.reviewer)
+            print(f"marked {len(rows):,} decision(s) in {store.path}")
+            return 0
+        for name in ("query", "doc", "verdict"):
+            if not getattr(args, name):
+                raise DataError(f"--{name} is required without --from", field=name)
+        from analysis.false_negatives.review import VERDICTS
+
+        if args.verdict not in VERDICTS:
+            raise DataError(f"--verdict must be one of {VERDICTS}, got {args.verdict!r}", field="verdict")
+        _mark(store, args.query, args.doc, args.verdict, args.reviewer)
+        print(f"marked {args.query} / {args.doc}: {args.verdict} in {store.path}")
+        return 0
+    rows = decisions(store)
+    if args.review_command == "list":
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False))
+        else:
+            for row in rows:
+                print("\t".join("" if row[f] is None else str(row[f]) for f in FIELDS))
+        return 0
+    out = Path(args.out)
+    if out.suffix.lower() == ".json":
+        out.write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
+    else:
+        with open(out, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=FIELDS)
+            writer.writeheader()
+            writer.writerows(rows)
+    print(f"wrote {len(rows):,} decision(s) to {out}")
+    return 0

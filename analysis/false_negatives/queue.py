@@ -1,0 +1,166 @@
+"""The review queue: one negative at a time across all queries, in the order that finds false
+negatives fastest, and a record of how each was drawn so the dataset-level share can be
+estimated from it (``analysis.false_negatives.estimate``).
+
+Rules:
+
+- Each step picks a *target*: the unreviewed negative with the highest probability; once a
+  model has been refit on verdicts, every ``uncertain_every``-th target is instead the one
+  closest to 0.5 (what the model learns most from).
+- Then, with probability ``explore`` (default 0.25, a seeded ``numpy.random.Generator``), the
+  item shown is drawn at random instead, with probability proportional to
+  ``sqrt(p (1 - p)) + 0.2`` (Neyman allocation: more draws where the outcome is uncertain;
+  the floor keeps every negative drawable, and near-uniform where the model knows little). The chance ``q`` that the item shown was picked is
+  therefore known exactly: ``(1 - explore) * [item is the target] + explore * q_random(item)``,
+  and it is logged with the step. This is what makes the estimate design-consistent.
+- Probabilities start from the static prior (the ``risk`` column) and are refit every
+  ``refit_every`` verdicts with ``refit(signals, verdicts)`` (default
+  ``analysis.false_negatives.learn.refit``; the contract of issue 16's ``risk.refit``).
+- Verdicts: ``false_negative`` / ``true_negative`` answer the step; ``unsure`` and ``skip``
+  take the item out of the queue without an answer (the step leaves the estimate: a missing
+  answer, stated in the estimate's ``unanswered``); ``undo`` takes back the last step.
+- Filters (a mask over the rows) restrict what is shown; steps taken under a filter are not
+  random draws over all negatives, so they count as known verdicts but not as draws.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from analysis.model import DataError
+
+ANSWERS = ("false_negative", "true_negative")
+NO_ANSWER = ("unsure", "skip")
+FLOOR = 0.2
+
+
+@dataclass
+class Step:
+    row: int
+    q: float            # chance this row was the one shown (nan: not a design draw)
+    p: float            # the model's probability of the row when it was shown
+    snapshot: int       # which probability vector was current
+    verdict: str | None = None
+
+
+class ReviewQueue:
+    """The queue over ``signals`` (a suspects table: ``qid, did, risk`` and signal columns)."""
+
+    def __init__(self, signals: pd.DataFrame, *, known: pd.DataFrame | None = None,
+                 refit: Callable | None = None, refit_every: int = 10, explore: float = 0.25,
+                 uncertain_every: int = 4, seed: int = 0):
+        if not 0 <= explore < 1:
+            raise DataError(f"explore must be in [0, 1), got {explore}", field="explore")
+        if refit_every < 1:
+            raise DataError(f"refit_every must be >= 1, got {refit_every}", field="refit_every")
+        if refit is None:
+            from analysis.false_negatives.learn import refit
+        self.signals = signals.reset_index(drop=True)
+        self.keys = (self.signals["qid"].astype(str) + "\0" + self.signals["did"].astype(str)).to_numpy()
+        self._refit, self.refit_every, self.explore = refit, refit_every, explore
+        self.uncertain_every, self.rng = uncertain_every, np.random.default_rng(seed)
+        self.snapshots = [np.clip(self.signals["risk"].to_numpy(np.float64), 0.0, 1.0)]
+        self.reviewed = np.zeros(len(self.signals), dtype=bool)
+        self.label = np.full(len(self.signals), np.nan)   # 1 / 0 / nan (no answer)
+        self.steps: list[Step] = []
+        self.since_refit, self.refits, self._targets = 0, 0, 0
+        self.current: Step | None = None
+        if known is not None and len(known):
+            self._take_known(known)
+
+    @property
+    def prob(self) -> np.ndarray:
+        return self.snapshots[-1]
+
+    def _take_known(self, known: pd.DataFrame) -> None:
+        """Verdicts given before this queue (another session, the CLI): known, not drawn."""
+        index = pd.Series(np.arange(len(self.keys)), index=self.keys)
+        keys = (known["qid"].astype(str) + "\0" + known["did"].astype(str)).to_numpy()
+        hit = pd.Series(keys).isin(index.index).to_numpy()
+        rows = index[keys[hit]].to_numpy()
+        verdicts = known["verdict"].to_numpy()[hit]
+        self.reviewed[rows] = True
+        self.label[rows] = np.where(verdicts == "false_negative", 1.0,
+                                    np.where(verdicts == "true_negative", 0.0, np.nan))
+        if np.isfinite(self.label).sum() >= 2:
+            self.refit_now()
+
+    def next(self, mask: np.ndarray | None = None) -> int | None:
+        """The row to show next (the same until it is answered), or None when none is left."""
+        if self.current is not None and not self.reviewed[self.current.row] and (
+                mask is None or mask[self.current.row]):
+            return self.current.row
+        open_ = ~self.reviewed if mask is None else (~self.reviewed & mask)
+        rows = np.flatnonzero(open_)
+        if not len(rows):
+            self.current = None
+            return None
+        p = self.prob[rows]
+        self._targets += 1
+        uncertain = self.refits > 0 and self.uncertain_every and self._targets % self.uncertain_every == 0
+        target = int(np.argmin(np.abs(p - 0.5)) if uncertain else np.argmax(p))
+        weight = np.sqrt(p * (1 - p)) + FLOOR
+        weight /= weight.sum()
+        pick = target
+        if self.rng.random() < self.explore:
+            pick = int(self.rng.choice(len(rows), p=weight))
+        q = (1 - self.explore) * (pick == target) + self.explore * weight[pick]
+        design = mask is None or bool(mask.all())
+        self.current = Step(int(rows[pick]), float(q) if design else np.nan, float(p[pick]),
+                            len(self.snapshots) - 1)
+        return self.current.row
+
+    def answer(self, verdict: str) -> None:
+        """Record the verdict on the current item (see the rules) and refit when due."""
+        if verdict not in ANSWERS + NO_ANSWER:
+            raise DataError(f"verdict must be one of {ANSWERS + NO_ANSWER}, got {verdict!r}",
+                            field="verdict")
+        if self.current is None:
+            raise DataError("no item is on screen: call next() first", field="verdict")
+        step, self.current = self.current, None
+        step.verdict = verdict
+        self.reviewed[step.row] = True
+        self.label[step.row] = {"false_negative": 1.0, "true_negative": 0.0}.get(verdict, np.nan)
+        self.steps.append(step)
+        if verdict in ANSWERS:
+            self.since_refit += 1
+            if self.since_refit >= self.refit_every:
+                self.refit_now()
+
+    def undo(self) -> Step | None:
+        """Take back the last step: its item is unreviewed again and shown next."""
+        if not self.steps:
+            return None
+        step = self.steps.pop()
+        self.reviewed[step.row], self.label[step.row] = False, np.nan
+        if step.verdict in ANSWERS:
+            self.since_refit = max(self.since_refit - 1, 0)
+        self.current = step
+        return step
+
+    def verdicts(self) -> pd.DataFrame:
+        """Every answered row as ``qid, did, verdict``."""
+        rows = np.flatnonzero(np.isfinite(self.label))
+        return pd.DataFrame({"qid": self.signals["qid"].astype(str).to_numpy()[rows],
+                             "did": self.signals["did"].astype(str).to_numpy()[rows],
+                             "verdict": np.where(self.label[rows] == 1, "false_negative", "true_negative")})
+
+    def refit_now(self) -> None:
+        model = self._refit(self.signals, self.verdicts())
+        self.snapshots.append(np.clip(np.asarray(model.predict(self.signals), dtype=np.float64), 0, 1))
+        self.since_refit, self.refits = 0, self.refits + 1
+
+    def counts(self) -> dict:
+        """reviewed, found (false negatives), and the model's precision on them: among answered
+        steps it shown with p >= 0.5, the share that were false negatives."""
+        answered = [s for s in self.steps if s.verdict in ANSWERS]
+        confident = [s for s in answered if s.p >= 0.5]
+        hits = sum(s.verdict == "false_negative" for s in confident)
+        return {"reviewed": len(self.steps), "answered": len(answered),
+                "found": sum(s.verdict == "false_negative" for s in answered),
+                "precision": hits / len(confident) if confident else float("nan"),
+                "refits": self.refits}
