@@ -63,8 +63,8 @@ def strategy_from_args(name: str, params: list[str], num_negatives: int | None):
 def run(args) -> int:
     import numpy as np
 
-    from analysis.export.training_data import write_training_data
     from analysis.cli.candidates import load_candidates
+    from analysis.export.training_data import write_training_data
 
     strategy = strategy_from_args(args.strategy, args.param, args.num_negatives)
     pool = load_candidates(args.pool)

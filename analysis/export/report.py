@@ -127,7 +127,6 @@ def _statistics(pool: NegativeSet, selections: Mapping) -> str:
 
 def _distributions(pool: NegativeSet, selections: Mapping, charts: "_Charts") -> list[str]:
     from analysis.measure.compare import histogram, selected_rows
-
     from analysis.scoring.file_rank import FILE_RANK, rank_kind
 
     rows = selected_rows(pool, selections)

@@ -57,9 +57,9 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from analysis.false_negatives.risk import DEFAULT_THRESHOLD, flag, prior_risk
 from analysis.measure.clusters import same_cluster_as_positive
 from analysis.measure.gaps import pair_positive_scores
-from analysis.false_negatives.risk import DEFAULT_THRESHOLD, flag, prior_risk
 from analysis.model import DataError
 
 PERC_POS = 0.95

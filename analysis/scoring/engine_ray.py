@@ -23,8 +23,13 @@ import time
 import numpy as np
 
 from analysis.scoring.embedding_cache import EmbeddingCache, text_keys
-from analysis.scoring.encode import (DEFAULT_MODEL_NAME, ENCODE_CHUNK, default_model_path,
-                                     model_identity, resolve_model)
+from analysis.scoring.encode import (
+    DEFAULT_MODEL_NAME,
+    ENCODE_CHUNK,
+    default_model_path,
+    model_identity,
+    resolve_model,
+)
 from analysis.scoring.pool import SearchResult, exact_search
 
 DEFAULT_ACTORS = 2

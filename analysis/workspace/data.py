@@ -118,12 +118,11 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
     found = cached_pool(data_sha, settings, format=format, cache_dir=cache_dir)
     if found is not None:
         return found
-    from analysis.formats.pool import write_pool
-    from analysis.scoring.pool import build_pool
-
     import time
 
+    from analysis.formats.pool import write_pool
     from analysis.scoring.estimate import pool_texts, record_rate
+    from analysis.scoring.pool import build_pool
 
     target = pool_file(data_sha, settings, format=format, cache_dir=cache_dir)
     target.parent.mkdir(parents=True, exist_ok=True)

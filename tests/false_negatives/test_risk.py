@@ -9,7 +9,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.false_negatives.lexical import bm25_pair_scores, bm25_relative, bm25_signal
+from analysis.false_negatives.lexical import (
+    bm25_pair_scores,
+    bm25_relative,
+    bm25_signal,
+)
 from analysis.false_negatives.risk import (
     DEFAULT_THRESHOLD,
     expected_calibration_error,

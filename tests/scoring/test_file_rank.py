@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import numpy as np
 import pandas as pd
@@ -13,8 +12,13 @@ from analysis.cli import main
 from analysis.formats import load
 from analysis.measure.query_sample import sample_note, sample_queries
 from analysis.model import DataError, NegativeSet
-from analysis.scoring.file_rank import (FILE_RANK, as_candidates, candidate_counts,
-                                        file_candidates, rank_kind)
+from analysis.scoring.file_rank import (
+    FILE_RANK,
+    as_candidates,
+    candidate_counts,
+    file_candidates,
+    rank_kind,
+)
 
 REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
 NTUPLE = REPO / "sample_data" / "mined" / "sentence_transformers_ntuple.jsonl"

@@ -15,7 +15,10 @@ equality needs, and every known difference. A strategy with no counterpart gets
 from __future__ import annotations
 
 from analysis.export.mappings.base import Mapping
-from analysis.export.mappings.flagembedding import to_flagembedding, write_candidate_pool
+from analysis.export.mappings.flagembedding import (
+    to_flagembedding,
+    write_candidate_pool,
+)
 from analysis.export.mappings.sbert import (
     sentence_transformers_inputs,
     to_sentence_transformers,
