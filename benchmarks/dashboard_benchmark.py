@@ -34,6 +34,14 @@ sys.path.insert(0, str(REPO))
 CHANGES = [("top_k", "num_negatives", [10, 12, 14]), ("simans", "a", [1.0, 2.0, 4.0])]
 
 
+def set_param(at, name: str, param: str, value):
+    """A strategy parameter's widget set to ``value``: its number input, or the text input of a
+    nullable parameter (simans' ``a``, derived from the pool unless set)."""
+    key = f"param:{name}:{param}"
+    numbers = [w for w in at.number_input if w.key == key]
+    return numbers[0].set_value(value) if numbers else at.text_input(key=key).set_value(str(value))
+
+
 def timed(action) -> float:
     start = time.perf_counter()
     action()
@@ -87,11 +95,9 @@ def main(argv: list[str] | None = None) -> int:
 
         changes = []
         for name, param, values in CHANGES:
-            widget = at.number_input(key=f"param:{name}:{param}")
             for value in values:
-                seconds = timed(lambda: widget.set_value(value).run())
+                seconds = timed(lambda: set_param(at, name, param, value).run())
                 check(at)
-                widget = at.number_input(key=f"param:{name}:{param}")
                 changes.append({"strategy": name, "param": param, "value": value,
                                 "page_s": seconds, "reference_s": reference(pool, name, param, value)})
         figures["changes"] = changes

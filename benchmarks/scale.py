@@ -315,7 +315,7 @@ def child_app(path: Path, work: Path, *, repeats: int) -> dict:
     import numpy as np
 
     sys.path.insert(0, str(REPO / "benchmarks"))
-    from dashboard_benchmark import CHANGES, check
+    from dashboard_benchmark import CHANGES, check, set_param
     from streamlit.testing.v1 import AppTest
 
     from analysis.formats import load
@@ -335,8 +335,7 @@ def child_app(path: Path, work: Path, *, repeats: int) -> dict:
     pool, changes = load(path), []
     for name, param, values in CHANGES:
         for value in values:
-            widget = at.number_input(key=f"param:{name}:{param}")
-            page, _ = timed(lambda: widget.set_value(value).run())
+            page, _ = timed(lambda: set_param(at, name, param, value).run())
             check(at)
             strategy = create(name, **{param: value})
             reference, _ = timed(lambda: summary(pool, {name: strategy.select(

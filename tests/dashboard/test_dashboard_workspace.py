@@ -51,8 +51,8 @@ def test_a_folder_fingerprint_follows_names_and_contents_but_not_hidden_or_revie
     (folder / "qrels" / "test.tsv").write_text("q\td\t1\n")
     first = ws.fingerprint(folder)
     (folder / ".hidden").write_text("editor state")
-    ReviewStore.for_data(folder).mark("q", "d", "unsure")
-    assert (folder / "neglens-review.json").is_file()
+    (folder / "neglens-review.json").write_text('{"format": "neglens-review", "version": 1, "decisions": []}')  # an older NegLens's review file beside the data
+    ReviewStore.for_data(folder).mark("q", "d", "unsure")  # today's store lives in the workspace
     assert ws.fingerprint(folder) == first
     assert [p.name for p in ws.data_files(folder)] == ["corpus.jsonl", "test.tsv"]
     (folder / "qrels" / "test.tsv").rename(folder / "qrels" / "dev.tsv")

@@ -4,7 +4,6 @@ main pages go to docs/screenshots/ with NEGLENS_UPDATE_SCREENSHOTS=1 (else to tm
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from urllib.parse import parse_qs, urlparse
@@ -12,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from e2e_server import HOSTILE
 
+from analysis.false_negatives.review import ReviewStore
 from analysis.strategies import registry
 
 PAGES = [("", "Data"), ("overview", "Overview"), ("browse?only=suspects", "Browse"),
@@ -103,6 +103,9 @@ def test_a_strategy_change_updates_the_chart_and_the_url(app_server, page):
 
 
 def test_a_review_decision_survives_a_reload(app_server, page):
+    # the store is keyed by the data's content in the shared test workspace: start this query clean
+    store = ReviewStore.for_data(app_server.data)
+    store.unmark_many([(q, d) for q, d in zip(store.all()["qid"], store.all()["did"]) if q == "q002"])
     open_page(page, app_server, "browse?q=q002")
     assert "Verdicts on this query: none" in page.get_by_text("Verdicts on this query").inner_text()
     table = page.locator("[data-testid='stDataFrame']").first
@@ -116,8 +119,8 @@ def test_a_review_decision_survives_a_reload(app_server, page):
     settle(page)
     assert_no_exception(page)
     assert "true_negative 1" in page.get_by_text("Verdicts on this query").inner_text()
-    stored = json.loads((app_server.data / "neglens-review.json").read_text())
-    assert [(d["qid"], d["verdict"]) for d in stored["decisions"]] == [("q002", "true_negative")]
+    stored = store.all()
+    assert stored.loc[stored["qid"] == "q002", "verdict"].tolist() == ["true_negative"]
 
 
 def test_text_from_the_data_is_shown_literally_never_run(hostile_server, page):
