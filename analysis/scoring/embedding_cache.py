@@ -26,7 +26,8 @@ crashes safe:
 - an unreadable shard (a crash or power loss left it empty or cut short, a pickle, a wrong
   shape) is skipped with a warning and removed, so its texts are encoded and stored again;
 - temporaries older than :data:`STALE_S` (a writer killed mid-write) are swept when a namespace
-  is opened.
+  is opened, and a namespace opened with more than :data:`MAX_SHARDS` shards (a writer killed
+  between writing a merged shard and removing the small ones) is merged again.
 
 Only ``.npy`` files of plain dtypes are read, with ``allow_pickle=False``: never pickle.
 """
@@ -85,6 +86,11 @@ class EmbeddingCache:
         if self.path.is_dir():
             sweep_temporaries(self.path)
         self.refresh()
+        if len(self._shards) > MAX_SHARDS:              # a writer killed mid-merge left extras
+            try:
+                self._merge()
+            except OSError as exc:                      # a read-only cache still reads
+                log.warning("%s: could not merge %d shards (%s)", self.path, len(self._shards), exc)
 
     def __len__(self) -> int:
         keys = [k for k, _ in self._shards.values()]

@@ -204,3 +204,17 @@ def test_a_writer_killed_at_a_random_point_leaves_a_readable_cache(tmp_path, see
     if done:
         np.testing.assert_array_equal(got, _fake_vectors(keys))
     assert len(list(cache.path.glob("*.keys.npy"))) <= MAX_SHARDS + 1
+
+
+def test_a_namespace_left_over_the_bound_by_a_killed_merge_is_merged_when_opened(tmp_path):
+    cache = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    texts = [f"t{i}" for i in range(MAX_SHARDS + 2)]
+    cache.path.mkdir(parents=True)
+    for i, text in enumerate(texts):                 # what a merge killed before its unlinks leaves
+        cache._write_shard(text_keys([text]), vectors(1, seed=i))
+    assert len(list(cache.path.glob("*.keys.npy"))) == MAX_SHARDS + 2
+    fresh = EmbeddingCache(DESCRIPTION, directory=tmp_path)
+    assert len(list(fresh.path.glob("*.keys.npy"))) <= MAX_SHARDS // 2 + 1
+    found, got = fresh.lookup(text_keys(texts))
+    assert found.all()
+    np.testing.assert_array_equal(got, np.vstack([vectors(1, seed=i) for i in range(len(texts))]))
