@@ -4,9 +4,17 @@ Markdown/HTML in it is escaped."""
 
 from __future__ import annotations
 
+import pytest
 from apptest_helpers import HOSTILE, open_app, pool_file
 
 from analysis.false_negatives.review import ReviewStore
+
+
+@pytest.fixture(autouse=True)
+def _own_review_store(tmp_path, monkeypatch):
+    """The review store is keyed by the data's content: a workspace of this test's own, so
+    equal data in another test (or an earlier run with a kept cache) shares no verdicts."""
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
 
 
 def review(at):

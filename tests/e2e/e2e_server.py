@@ -41,11 +41,11 @@ def wait_for_health(url: str, proc: subprocess.Popen, log: Path, timeout: float)
 
 
 class AppServer:
-    """One ``streamlit run dashboard/app.py -- --data NAME`` process on 127.0.0.1, started in the
-    data's parent folder (as ``make dashboard`` starts it beside ``sample_data``); its log goes
-    to ``workdir``."""
+    """One ``streamlit run dashboard/app.py -- --data NAME [APP_ARGS]`` process on 127.0.0.1,
+    started in the data's parent folder (as ``make dashboard`` starts it beside ``sample_data``);
+    its log goes to ``workdir``."""
 
-    def __init__(self, data: Path, workdir: Path):
+    def __init__(self, data: Path, workdir: Path, app_args: tuple[str, ...] = ()):
         self.data, self.workdir = data, workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -55,7 +55,7 @@ class AppServer:
         cmd = [str(Path(sys.executable).parent / "streamlit"), "run", str(REPO / "dashboard" / "app.py"),
                "--server.port", str(self.port), "--server.address", "127.0.0.1",
                "--server.headless", "true", "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false", "--", "--data", data.name]
+               "--browser.gatherUsageStats", "false", "--", "--data", data.name, *app_args]
         self._log_handle = self.log.open("w")
         self.proc = subprocess.Popen(cmd, cwd=data.parent, env=env, stdout=self._log_handle,
                                      stderr=subprocess.STDOUT)
