@@ -94,6 +94,7 @@ for col, (verdict, label, key) in zip(buttons, KEYS):
 with buttons[-1]:
     shortcut_button("Undo", "z", on_click=act, args=("undo", "", ""), key="review_undo",
                     disabled=not queue.steps, width="stretch")
+ui.shortcuts_skip_typing()  # typing f in the query search is not a verdict
 
 words = rv.shared_words(shown["document"], shown["query"], *(t for _, t in shown["positives"]))
 st.caption(f"Query {shown['qid']}")
