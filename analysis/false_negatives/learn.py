@@ -32,8 +32,8 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _keys(table: pd.DataFrame) -> np.ndarray:
-    return (table["qid"].astype(str).to_numpy(dtype=object) + "\0"
-            + table["did"].astype(str).to_numpy(dtype=object))
+    # a Series sum: a numpy object array + "\0" loses the NUL, so ("1", "23") met ("12", "3")
+    return (table["qid"].astype(str) + "\0" + table["did"].astype(str)).to_numpy(dtype=object)
 
 
 def _row_features(signals: pd.DataFrame) -> np.ndarray:

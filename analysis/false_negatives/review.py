@@ -214,8 +214,9 @@ def apply_decisions(pairs: pd.DataFrame, decisions: pd.DataFrame | ReviewStore, 
     missing = {"qid", "did", "verdict"} - set(table.columns)
     if missing:
         raise DataError(f"decisions lack column(s) {sorted(missing)}", field=sorted(missing)[0])
-    keys = pairs["qid"].astype(str).to_numpy(dtype=object) + "\0" + pairs["did"].astype(str).to_numpy(dtype=object)
-    decided = table["qid"].astype(str).to_numpy(dtype=object) + "\0" + table["did"].astype(str).to_numpy(dtype=object)
+    # Series sums: a numpy object array + "\0" loses the NUL, so ("1", "23") met ("12", "3")
+    keys = (pairs["qid"].astype(str) + "\0" + pairs["did"].astype(str)).to_numpy(dtype=object)
+    decided = (table["qid"].astype(str) + "\0" + table["did"].astype(str)).to_numpy(dtype=object)
     negative = pairs["label"].to_numpy() == 0
     fn = np.isin(keys, decided[table["verdict"].to_numpy() == "false_negative"]) & negative
     others = np.isin(keys, decided[table["verdict"].to_numpy() != "false_negative"]) & negative
