@@ -117,9 +117,15 @@ def stored_estimate(log: pd.DataFrame, current: pd.DataFrame, keys: np.ndarray,
     """
     keys = np.asarray(keys, dtype=object)
     inside = np.ones(len(keys), dtype=bool) if inside is None else np.asarray(inside, dtype=bool)
-    in_a = dict(zip(keys, inside))
-    y_now = {k: _Y.get(v, np.nan) for k, v in zip(pair(current), current["verdict"]) if k in in_a}
-    logged = pair(log)
+    index = pd.Index(keys, dtype=object)
+
+    def members(names: np.ndarray) -> dict:  # the store's pairs among keys -> inside A
+        at = index.get_indexer(names) if len(names) else np.zeros(0, dtype=np.int64)
+        return {k: bool(inside[i]) for k, i in zip(names, at) if i >= 0}
+
+    logged, decided = pair(log), pair(current)
+    in_a = members(pd.unique(np.concatenate([logged, decided])))
+    y_now = {k: _Y.get(v, np.nan) for k, v in zip(decided, current["verdict"]) if k in in_a}
     seen = set(y_now) - set(logged)              # decided with no history (imported): known from the start
     known = sum(1.0 for k in seen if in_a[k] and y_now.get(k) == 1.0)
     z, unanswered = [], 0
@@ -148,16 +154,22 @@ def stored_estimate(log: pd.DataFrame, current: pd.DataFrame, keys: np.ndarray,
             "unclipped": (mean - half, mean, mean + half)}
 
 
+def negative_keys(candidates) -> np.ndarray:
+    """One key per negative (qid, did) of ``candidates``, in first-seen order."""
+    pairs = candidates.pairs
+    return pd.unique(pair(pairs[pairs["label"].to_numpy() == 0]))
+
+
+def selection_inside(candidates, keys: np.ndarray, selection) -> np.ndarray:
+    """Which of ``keys`` a strategy's ``selection`` (rows of ``candidates.pairs``) holds."""
+    return pd.Index(keys, dtype=object).isin(pair(candidates.pairs.iloc[selection.rows]))
+
+
 def dataset_estimate(store, candidates, selection=None) -> dict:
     """:func:`stored_estimate` over ``candidates``' negatives (one per (qid, did)), or over a
     strategy's ``selection`` of them, from a ``ReviewStore``."""
-    pairs = candidates.pairs
-    negatives = pairs[pairs["label"].to_numpy() == 0]
-    keys = pd.unique(pair(negatives))
-    inside = None
-    if selection is not None:
-        picked = set(pair(pairs.iloc[selection.rows]))
-        inside = np.fromiter((k in picked for k in keys), dtype=bool, count=len(keys))
+    keys = negative_keys(candidates)
+    inside = None if selection is None else selection_inside(candidates, keys, selection)
     return stored_estimate(store.design_log(), store.all(), keys, inside)
 
 

@@ -117,13 +117,25 @@ def item(candidates: NegativeSet, table: pd.DataFrame, row: int) -> dict:
             "gap": float(record["gap"]) if "gap" in record else float("nan"), "signals": signals}
 
 
-def estimate_lines(store, candidates: NegativeSet, selections: dict | None = None) -> list[str]:
+def estimate_lines(store, candidates: NegativeSet, selections: dict | None = None, *,
+                   keys: np.ndarray | None = None, masks: dict | None = None) -> list[str]:
     """The dataset-level estimate (``analysis.false_negatives.estimate``) from the review store,
     one plain line for all negatives and one per strategy's selection; a line says so when
-    there are too few verdicts for a number."""
-    from analysis.false_negatives.estimate import dataset_estimate, describe
+    there are too few verdicts for a number. ``keys`` (one per negative, e.g. the queue's) and
+    ``masks`` (name -> which keys) spare recomputing them."""
+    from analysis.false_negatives.estimate import (
+        describe,
+        negative_keys,
+        selection_inside,
+        stored_estimate,
+    )
 
-    lines = [describe(dataset_estimate(store, candidates))]
+    keys = negative_keys(candidates) if keys is None else keys
+    masks = dict(masks or {})
     for name, selection in (selections or {}).items():
-        lines.append(describe(dataset_estimate(store, candidates, selection), f"the selection of {name}"))
+        masks[name] = selection_inside(candidates, keys, selection)
+    log, current = store.design_log(), store.all()
+    lines = [describe(stored_estimate(log, current, keys))]
+    for name, mask in masks.items():
+        lines.append(describe(stored_estimate(log, current, keys, mask), f"the selection of {name}"))
     return lines

@@ -76,8 +76,8 @@ cols[2].metric("Model precision (p >= 0.5)",
                "-" if np.isnan(counts["precision"]) else f"{counts['precision']:.0%}")
 cols[3].metric("Model refits", counts["refits"])
 with ui.reported("Cannot read the review decisions"):
-    for line in rv.estimate_lines(store, candidates, {strategy: selections[strategy]}
-                                  if strategy in selections else None):
+    for line in rv.estimate_lines(store, candidates, keys=queue.keys,
+                                  masks={strategy: chosen} if chosen is not None else None):
         st.text(line)
 
 if row is None:
