@@ -150,7 +150,7 @@ def stored_estimate(log: pd.DataFrame, current: pd.DataFrame, keys: np.ndarray,
     mean = float(np.mean(z)) if drawn else float("nan")
     half = Z95 * float(np.std(z, ddof=1)) / np.sqrt(drawn) if drawn > 1 else float("nan")
     return {**out, "estimator": STORED_ESTIMATOR, "verdicts": answered_a,
-            "known_verdicts": answered_a - drawn, "enough": drawn >= MIN_DRAWS,
+            "known_verdicts": answered_a - drawn, "enough": drawn >= MIN_DRAWS and population > 0,
             "unclipped": (mean - half, mean, mean + half)}
 
 
