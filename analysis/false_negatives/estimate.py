@@ -175,6 +175,8 @@ def dataset_estimate(store, candidates, selection=None) -> dict:
 
 def describe(est: dict, name: str = "all negatives") -> str:
     """One plain line: the estimate, or why there is none yet."""
+    if est["population"] == 0:
+        return f"No estimate of the false negatives among {name}: it holds no negatives."
     if not est["enough"]:
         return (f"No estimate of the false negatives among {name} yet: it needs {MIN_DRAWS} "
                 f"answered random draws of the Review page's queue, and has {est['draws']} "

@@ -48,6 +48,8 @@ def test_hand_checked_case_and_scipy_interval(store):
     # all ten negatives: d7 is inside now; Z = 1, 5, 3 + 1/0.5, S=4 -> 4
     whole = stored_estimate(store.design_log(), store.all(), KEYS)
     assert whole["unclipped"][1] == pytest.approx(15 / 4)
+    empty = stored_estimate(store.design_log(), store.all(), KEYS, np.zeros(10, dtype=bool))
+    assert not empty["enough"] and describe(empty, "x").endswith("it holds no negatives.")
 
 
 def test_current_verdicts_count_and_unsure_draws_are_left_out(store):
