@@ -21,7 +21,7 @@ all-MiniLM-L6-v2 pools): ADI 44 vs 56, CACM 73 vs 97, Med 124 vs 142. ``risk.ref
 the prior's three features (within-query dense and BM25 z-scores, cosine to the positive) and
 needs 5 verdicts of each kind before it does more than shift the prior; this one also uses
 score, gap, rank, every signal and the query's share of found false negatives, and refits
-from 2 of each kind. ``risk.refit`` stays what ``suspects``/``evaluate-fn`` use.
+from 2 of each kind. ``risk.refit`` stays what ``evaluate-fn`` measures calibration with.
 """
 
 from __future__ import annotations
