@@ -11,7 +11,9 @@ from analysis.cli import main
 
 
 @pytest.fixture
-def data(tmp_path):
+def data(tmp_path, monkeypatch):
+    # the store is keyed by content: a workspace of its own, even when the test cache is kept
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "train.jsonl"
     path.write_text('{"query": "q", "pos": ["a"], "neg": ["b"]}\n', encoding="utf-8")
     return path
