@@ -70,9 +70,9 @@ def review_candidates(data: str, fmt: str | None = None):
         return candidate_pool(cached)
     if nset.has_scores:
         return candidate_pool(file_candidates(nset))
-    raise DataError("this data has no scores and no pool was built for it: build one (the Data "
-                    f"page's Build pool, or python -m analysis pool {data} --out POOL.parquet)",
-                    file=str(data), field="score")
+    raise DataError("this data has no scores and no pool with the default settings was built for "
+                    "it, so there are no negatives to estimate over: press Build pool on the Data "
+                    "page (the pool is cached for this data)", file=str(data), field="score")
 
 
 def estimate(args: argparse.Namespace, store) -> int:
