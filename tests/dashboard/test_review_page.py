@@ -65,3 +65,18 @@ def test_overview_and_compare_show_the_stored_estimate(monkeypatch, tmp_path):
         assert "95% interval" in lines[0] and "sequential Horvitz-Thompson" in lines[0]
         assert "from 12 verdicts (12 random draws" in lines[0]
         assert any("among the selection of top_k" in line for line in lines[1:])
+
+
+def test_the_page_stores_the_queue_draws_the_estimate_needs(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
+    data = pool_file(tmp_path / "pool.parquet")
+    at = review(open_app(monkeypatch, data))
+    for _ in range(16):
+        at.button(key="review_true_negative").click().run()
+    assert not at.exception, at.exception
+    log = ReviewStore.for_data(data).design_log()
+    drawn = log["chance"].notna()
+    assert len(log) == 16 and 0 < drawn.sum() < 16       # the seeded queue drew some at random
+    assert ((log["chance"][drawn] > 0) & (log["chance"][drawn] <= 1)).all()
+    assert log["p"][drawn].between(0, 1).all()
+    assert any(f"has {int(drawn.sum())} (16 verdicts in all)" in t.value for t in at.text)
