@@ -30,7 +30,8 @@ def estimate_section(store, pool, selections: Mapping) -> list[str]:
             rows.append(f"{head}<td class='text' colspan='3'>no estimate yet: {est['draws']} of "
                         f"{MIN_DRAWS} random draws needed</td>{used}</tr>")
             continue
-        rows.append(f"{head}<td>{est['share']:.1%}</td><td>{est['low']:.1%} to {est['high']:.1%}</td>"
+        caveat = "" if est["hits"] else " (no draw was a false negative: upper end not reliable)"
+        rows.append(f"{head}<td>{est['share']:.1%}</td><td>{est['low']:.1%} to {est['high']:.1%}{caveat}</td>"
                     f"<td>{est['count']:,.0f} ({est['count_low']:,.0f} to {est['count_high']:,.0f})</td>"
                     f"{used}</tr>")
     intro = (f"<p>From the review verdicts stored for this data ({html.escape(STORED_ESTIMATOR)}; "

@@ -113,7 +113,8 @@ def stored_estimate(log: pd.DataFrame, current: pd.DataFrame, keys: np.ndarray,
     enter exactly, as known, in ``S_t`` of the draws after them (``known_verdicts``). A draw
     whose pair is now unsure or unmarked is left out (``unanswered``; such items, and items
     skipped on the page, which are not stored, count as not false negatives). Verdicts on pairs
-    that are not among ``keys`` are ignored.
+    that are not among ``keys`` are ignored. ``hits``: draws in A that were false negatives;
+    with none the interval collapses onto what is known, and :func:`describe` says so.
     """
     keys = np.asarray(keys, dtype=object)
     inside = np.ones(len(keys), dtype=bool) if inside is None else np.asarray(inside, dtype=bool)
@@ -128,7 +129,7 @@ def stored_estimate(log: pd.DataFrame, current: pd.DataFrame, keys: np.ndarray,
     y_now = {k: _Y.get(v, np.nan) for k, v in zip(decided, current["verdict"]) if k in in_a}
     seen = set(y_now) - set(logged)              # decided with no history (imported): known from the start
     known = sum(1.0 for k in seen if in_a[k] and y_now.get(k) == 1.0)
-    z, unanswered = [], 0
+    z, unanswered, hits = [], 0, 0
     for k, chance in zip(logged, log["chance"].to_numpy(np.float64)):
         if k not in in_a or k in seen:
             continue
@@ -136,6 +137,7 @@ def stored_estimate(log: pd.DataFrame, current: pd.DataFrame, keys: np.ndarray,
         if np.isfinite(chance):
             if np.isfinite(y):
                 z.append(known + (y / chance if in_a[k] else 0.0))
+                hits += int(in_a[k] and y == 1.0)
             else:
                 unanswered += 1
         seen.add(k)
@@ -150,7 +152,7 @@ def stored_estimate(log: pd.DataFrame, current: pd.DataFrame, keys: np.ndarray,
     mean = float(np.mean(z)) if drawn else float("nan")
     half = Z95 * float(np.std(z, ddof=1)) / np.sqrt(drawn) if drawn > 1 else float("nan")
     return {**out, "estimator": STORED_ESTIMATOR, "verdicts": answered_a,
-            "known_verdicts": answered_a - drawn, "enough": drawn >= MIN_DRAWS and population > 0,
+            "known_verdicts": answered_a - drawn, "hits": hits, "enough": drawn >= MIN_DRAWS and population > 0,
             "unclipped": (mean - half, mean, mean + half)}
 
 
@@ -185,4 +187,5 @@ def describe(est: dict, name: str = "all negatives") -> str:
             f"(95% interval {est['low']:.1%} to {est['high']:.1%}), about {est['count']:,.0f} "
             f"({est['count_low']:,.0f} to {est['count_high']:,.0f}); from {est['verdicts']} verdicts "
             f"({est['draws']} random draws, {est['known_verdicts']} counted as known); "
-            f"{est['estimator']}.")
+            f"{est['estimator']}." + ("" if est["hits"] else " No random draw was a false "
+                                      "negative here, so the interval's upper end is not reliable."))

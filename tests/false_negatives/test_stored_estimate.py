@@ -45,6 +45,9 @@ def test_hand_checked_case_and_scipy_interval(store):
     assert (est["share"], est["low"], est["high"]) == pytest.approx((0.5, 0.5, 4 / 6))
     assert (est["draws"], est["verdicts"], est["known_verdicts"], est["population"]) == (4, 5, 1, 6)
     assert not est["enough"] and "needs 10 answered random draws" in describe(est)
+    assert est["hits"] == 1                  # d2; d7 is outside A
+    est.update(enough=True, hits=0)
+    assert describe(est).endswith("so the interval's upper end is not reliable.")
     # all ten negatives: d7 is inside now; Z = 1, 5, 3 + 1/0.5, S=4 -> 4
     whole = stored_estimate(store.design_log(), store.all(), KEYS)
     assert whole["unclipped"][1] == pytest.approx(15 / 4)
