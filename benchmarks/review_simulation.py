@@ -15,7 +15,10 @@ through the embedding cache) is mined and its negatives get the signals and stat
 - ``static_risk``: the highest static risk first; ``raw_score``: the highest bi-encoder score
   first; ``random``: a seeded random order.
 
-The estimate (``analysis.false_negatives.estimate``) comes from the learning queue's verdicts.
+The estimate (``analysis.false_negatives.estimate``) comes from the learning queue's verdicts:
+``estimate`` the in-session difference estimator, ``stored_estimate`` the one ``review
+estimate`` recomputes from the store. ``--refit risk`` runs the queue on issue 16's
+``risk.refit`` instead of ``learn.refit``.
 The last line printed is one JSON object (``--json``); figures are printed, never asserted.
 """
 
@@ -57,11 +60,29 @@ def suspects_with_truth(data: Path, truth: Path | None, top_n: int):
     return table, y
 
 
-def simulate(table, y: np.ndarray, *, budget: int, seed: int) -> dict:
+def stored(queue, table) -> dict:
+    """The estimate recomputed as ``review estimate`` does, from what the page stores."""
+    import pandas as pd
+
+    from analysis.false_negatives.estimate import stored_estimate
+
+    steps = [s for s in queue.steps if s.verdict != "skip"]
+    log = pd.DataFrame({"qid": [table["qid"].iat[s.row] for s in steps],
+                        "did": [table["did"].iat[s.row] for s in steps],
+                        "verdict": [s.verdict for s in steps], "chance": [s.chance for s in steps]})
+    keys = (table["qid"].astype(str) + "\0" + table["did"].astype(str)).to_numpy(dtype=object)
+    return stored_estimate(log, log[["qid", "did", "verdict"]], keys)
+
+
+def simulate(table, y: np.ndarray, *, budget: int, seed: int, refit: str = "learn") -> dict:
     from analysis.false_negatives.estimate import queue_estimate
     from analysis.false_negatives.queue import ReviewQueue
 
-    queue = ReviewQueue(table, seed=seed)
+    if refit == "risk":
+        from analysis.false_negatives.risk import refit as chosen
+    else:
+        from analysis.false_negatives.learn import refit as chosen
+    queue = ReviewQueue(table, seed=seed, refit=chosen)
     latencies = []
     for _ in range(min(budget, len(table))):
         row = queue.next()
@@ -69,7 +90,7 @@ def simulate(table, y: np.ndarray, *, budget: int, seed: int) -> dict:
         queue.answer("false_negative" if y[row] else "true_negative")
         queue.next()
         latencies.append(time.perf_counter() - start)
-    est = queue_estimate(queue)
+    est, kept = queue_estimate(queue), stored(queue, table)
     order = {"static_risk": np.argsort(-table["risk"].to_numpy(), kind="stable"),
              "raw_score": np.argsort(-table["score"].to_numpy(), kind="stable"),
              "random": np.random.default_rng(seed).permutation(len(table))}
@@ -78,6 +99,9 @@ def simulate(table, y: np.ndarray, *, budget: int, seed: int) -> dict:
     return {"found": found,
             "estimate": {"true": float(y.mean()), "estimate": est["share"], "low": est["low"],
                          "high": est["high"]},
+            "stored_estimate": {"estimate": kept["share"], "low": kept["low"], "high": kept["high"],
+                                "draws": kept["draws"]},
+            "refit": refit,
             "budget": budget, "negatives": len(table), "false_negatives": int(y.sum()),
             "verdict_to_next_ms": {"median": 1000 * float(np.median(latencies)),
                                    "max": 1000 * float(np.max(latencies))}}
@@ -90,10 +114,12 @@ def main(argv=None) -> int:
     parser.add_argument("--budget", type=int, default=200)
     parser.add_argument("--top-n", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--refit", choices=["learn", "risk"], default="learn",
+                        help="the queue's model: learn.refit or issue 16's risk.refit")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
     args = parser.parse_args(argv)
     table, y = suspects_with_truth(args.data, args.truth, args.top_n)
-    result = simulate(table, y, budget=args.budget, seed=args.seed)
+    result = simulate(table, y, budget=args.budget, seed=args.seed, refit=args.refit)
     result["dataset"] = args.data.name
     if not args.json:
         print(f"{args.data.name}: {len(table):,} negatives, {int(y.sum()):,} false negatives")

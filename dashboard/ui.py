@@ -100,3 +100,32 @@ def show_passage(label: str, text: str) -> None:
     """A label and the passage, both as literal text (never markdown, never HTML)."""
     st.text(label)
     st.code(text, language=None, wrap_lines=True)
+
+
+_GUARD_KEYS = """<script>
+const win = window.parent, doc = win.document;
+const typing = (t) => t && (t.isContentEditable || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT'
+  || (t.tagName === 'INPUT' && !['checkbox', 'radio', 'button', 'submit', 'reset', 'range'].includes(t.type)));
+function guard() {
+  const listener = win.__streamlitShortcutsListener;
+  if (!listener) return false;
+  if (listener.__neglensGuarded) return true;
+  const guarded = function (e) { if (!typing(e.target)) return listener(e); };
+  guarded.__neglensGuarded = true;
+  doc.removeEventListener('keydown', listener);
+  doc.addEventListener('keydown', guarded);
+  win.__streamlitShortcutsListener = guarded;
+  return true;
+}
+if (!guard()) { let tries = 0; const timer = setInterval(() => { if (guard() || ++tries > 200) clearInterval(timer); }, 50); }
+</script>"""
+
+
+def shortcuts_skip_typing() -> None:
+    """Keyboard shortcuts (``streamlit-shortcuts``) stay silent while the focus is in a text
+    box: its one document-level listener is swapped, once per browser page, for one that
+    ignores keys typed into an input, textarea, select or editable element (the library has no
+    such option), so typing ``f`` in a search box is text, not a verdict."""
+    import streamlit.components.v1 as components
+
+    components.html(_GUARD_KEYS, height=0, width=0)

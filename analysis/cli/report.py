@@ -2,7 +2,8 @@
 
 Writes one self-contained HTML file (``analysis.export.report``): the score statistics, rank and gap
 distributions per strategy, the metrics and overlap, and the top false-negative suspects, with
-plotly.js inlined so it opens anywhere without network. INPUT is a pool file, or any dataset
+plotly.js inlined so it opens anywhere without network, and the estimated share of false
+negatives from the review verdicts stored for INPUT. INPUT is a pool file, or any dataset
 NegLens reads, pooled first with the bundled model (``--top-n``; encodings come from the cache
 when present). Without ``--strategy`` the report compares top_k, margin with
 relative_margin=0.05 (NV-Retriever's TopK-PercPos 95%) and random.
@@ -50,7 +51,10 @@ def run(args: argparse.Namespace) -> int:
         from analysis.scoring.pool import build_pool
 
         nset = build_pool(nset, top_n=args.top_n)
-    report = build_report(nset, strategies, seed=args.seed, title=args.title, source=args.input)
+    from analysis.false_negatives.review import ReviewStore
+
+    report = build_report(nset, strategies, seed=args.seed, title=args.title, source=args.input,
+                          review=ReviewStore.for_data(args.input))
     path = write_report(args.out, report)
     print(f"wrote {path}: {len(strategies)} strategies on {len(nset.queries):,} queries "
           f"({path.stat().st_size / 2**20:.1f} MiB, opens without network)")

@@ -4,7 +4,13 @@
 - ``review mark DATA --from FILE``: many, from CSV (header ``qid,did,verdict[,reviewer]``) or
   JSONL (one object per line with those keys): another annotator's, or an LLM judge's;
 - ``review list DATA --json``: every current decision, ``qid, did, verdict, reviewer, time``;
-- ``review export DATA --out FILE``: the same as JSON (``.json``) or CSV (any other suffix).
+- ``review export DATA --out FILE``: the same as JSON (``.json``) or CSV (any other suffix);
+- ``review estimate DATA [--strategy SPEC ...] [--json]``: the estimated share and count of
+  false negatives among all negatives and among each strategy's selection, with a 95% interval,
+  recomputed from the store (``analysis.false_negatives.estimate.stored_estimate``; the Review
+  page stores how its queue drew each item). The negatives are the candidates the dashboard
+  reviews: the pool (a pool file, or the pool cached for DATA with the default settings), else
+  a scored file's own candidates.
 
 DATA is whatever the other commands take; the decisions live in the review store beside it
 (``analysis.false_negatives.review``). Verdicts: false_negative, true_negative, unsure.
@@ -37,7 +43,62 @@ def register(subparsers) -> None:
     export = sub.add_parser("export", help="write every decision to a JSON or CSV file")
     export.add_argument("data")
     export.add_argument("--out", required=True, metavar="FILE")
+    estimate = sub.add_parser("estimate", help="estimated share of false negatives, with a 95% interval")
+    estimate.add_argument("data")
+    estimate.add_argument("--strategy", action="append", default=[], metavar="NAME[:KEY=VALUE,...]",
+                          help="also estimate among this strategy's selection (repeatable)")
+    estimate.add_argument("--num-negatives", type=int, default=None, metavar="K",
+                          help="negatives per query for every strategy whose spec sets none")
+    estimate.add_argument("--seed", type=int, default=0, help="strategy seed (default 0)")
+    estimate.add_argument("--format", help="format of DATA (default: detected)")
+    estimate.add_argument("--json", action="store_true", help="one JSON object (default: text)")
     parser.set_defaults(func=run)
+
+
+def review_candidates(data: str, fmt: str | None = None):
+    """The negatives the Review page queues for ``data`` (see the module rules)."""
+    from analysis import workspace as ws
+    from analysis.export.apply import candidate_pool
+    from analysis.model import DataError
+    from analysis.scoring.file_rank import file_candidates
+
+    nset = ws.load_dataset(data, format=fmt)
+    if ws.is_pool(nset) or (nset.has_ranks and nset.has_scores):
+        return candidate_pool(nset)
+    cached = ws.cached_pool(ws.fingerprint(data), ws.PoolSettings(), format=fmt)
+    if cached is not None:
+        return candidate_pool(cached)
+    if nset.has_scores:
+        return candidate_pool(file_candidates(nset))
+    raise DataError("this data has no scores and no pool with the default settings was built for "
+                    "it, so there are no negatives to estimate over: press Build pool on the Data "
+                    "page (the pool is cached for this data)", file=str(data), field="score")
+
+
+def estimate(args: argparse.Namespace, store) -> int:
+    import math
+
+    import numpy as np
+
+    from analysis.cli.compare import parse_spec
+    from analysis.false_negatives.estimate import dataset_estimate, describe
+
+    candidates = review_candidates(args.data, args.format)
+    out = {"data": str(args.data), "all_negatives": dataset_estimate(store, candidates), "strategies": {}}
+    for spec in dict.fromkeys(args.strategy):
+        selection = parse_spec(spec, args.num_negatives).select(candidates, np.random.default_rng(args.seed))
+        out["strategies"][spec] = dataset_estimate(store, candidates, selection)
+    if args.json:
+        clean = lambda v: None if isinstance(v, float) and not math.isfinite(v) else v
+        for est in [out["all_negatives"], *out["strategies"].values()]:
+            est.update({k: clean(v) if not isinstance(v, tuple) else [clean(x) for x in v]
+                        for k, v in est.items()})
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(describe(out["all_negatives"]))
+        for spec, est in out["strategies"].items():
+            print(describe(est, f"the selection of {spec}"))
+    return 0
 
 
 def read_verdicts(path: Path) -> list[dict]:
@@ -120,6 +181,8 @@ def run(args: argparse.Namespace) -> int:
         _mark(store, args.query, args.doc, args.verdict, args.reviewer)
         print(f"marked {args.query} / {args.doc}: {args.verdict} in {store.path}")
         return 0
+    if args.review_command == "estimate":
+        return estimate(args, store)
     rows = decisions(store)
     if args.review_command == "list":
         if args.json:

@@ -12,7 +12,9 @@
    of every two selections, and each selection's filter report;
 5. the top false-negative suspects of the pool by combined risk (``analysis.false_negatives.signals``; the
    signals the pool allows without re-encoding: margin, and cross-encoder when it has
-   ``ce_score``), with the strategies that chose each.
+   ``ce_score``), with the strategies that chose each;
+6. given a review store, the estimated share of false negatives among all negatives and each
+   selection, with its 95% interval (``analysis.export.report_reviews``).
 
 Rules: charts are plotly figures with the plotly.js bundle inlined once (``include_plotlyjs=True``
 on the first), so the file opens without network; a Content-Security-Policy ``default-src
@@ -52,8 +54,9 @@ th{background:#f6f8fa}td.text{text-align:left;max-width:28rem}
 
 
 def build_report(pool: NegativeSet, strategies: Mapping, *, seed: int = 0,
-                 title: str = "NegLens report", source: str | None = None) -> str:
-    """The HTML report of ``strategies`` (label -> Strategy) run on ``pool``'s candidate rows."""
+                 title: str = "NegLens report", source: str | None = None, review=None) -> str:
+    """The HTML report of ``strategies`` (label -> Strategy) run on ``pool``'s candidate rows;
+    ``review`` (a ``ReviewStore``) adds the estimated share of false negatives."""
     from analysis.export.apply import candidate_pool
 
     if not strategies:
@@ -70,6 +73,10 @@ def build_report(pool: NegativeSet, strategies: Mapping, *, seed: int = 0,
              *_distributions(pool, selections, charts),
              *_metrics(pool, selections, charts),
              *_suspects(pool, selections)]
+    if review is not None:
+        from analysis.export.report_reviews import estimate_section
+
+        parts += estimate_section(review, pool, selections)
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'

@@ -23,6 +23,7 @@ treated as not false negatives (a bias of at most unanswered / N).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 Z95 = 1.959963984540054
 
@@ -81,3 +82,110 @@ def queue_estimate(queue, mask: np.ndarray | None = None) -> dict:
                                np.array(q), np.array(ins, dtype=bool), population=int(inside.sum()),
                                known_now=int(fn_known), unreviewed_now=unreviewed,
                                unanswered=unanswered)
+
+
+# -- the estimate from the review store alone ---------------------------------------------------
+STORED_ESTIMATOR = "sequential Horvitz-Thompson estimator over the review queue's random draws"
+MIN_DRAWS = 10
+_Y = {"false_negative": 1.0, "true_negative": 0.0}
+
+
+def pair(table: pd.DataFrame) -> np.ndarray:
+    """``qid + "\0" + did`` per row."""
+    # a Series sum: numpy's object array + "\0" drops the NUL (numpy strips trailing NULs)
+    return (table["qid"].astype(str) + "\0" + table["did"].astype(str)).to_numpy(dtype=object)
+
+
+def stored_estimate(log: pd.DataFrame, current: pd.DataFrame, keys: np.ndarray,
+                    inside: np.ndarray | None = None) -> dict:
+    """The estimate for the negatives ``keys`` (``qid + "\\0" + did``, one per negative) where
+    ``inside`` (default all), from a review store's ``design_log()`` and ``all()``.
+
+    Rules (the module's difference estimator with no model term, so that nothing but the store
+    is needed): walking the log in order, each verdict the queue's random share drew (``chance``
+    set) is a draw ``t`` and gives ``Z_t = S_t + [i_t in A] * y_t / chance_t``: ``S_t`` the false
+    negatives of A among the pairs with a verdict before the draw, ``y_t`` the pair's current
+    verdict. Given the past, the random share drew ``i_t`` with probability ``chance_t`` among
+    the unreviewed negatives, so each ``Z_t`` is unbiased for A's false negatives, and so is
+    their mean; interval and clipping as :func:`difference_estimate`. Current verdicts are used
+    throughout, so a corrected verdict corrects the estimate. Verdicts not drawn at random (the
+    queue's top or uncertain pick, ``review mark``, imported files) are never draws: they
+    enter exactly, as known, in ``S_t`` of the draws after them (``known_verdicts``). A draw
+    whose pair is now unsure or unmarked is left out (``unanswered``; such items, and items
+    skipped on the page, which are not stored, count as not false negatives). Verdicts on pairs
+    that are not among ``keys`` are ignored. ``hits``: draws in A that were false negatives;
+    with none the interval collapses onto what is known, and :func:`describe` says so.
+    """
+    keys = np.asarray(keys, dtype=object)
+    inside = np.ones(len(keys), dtype=bool) if inside is None else np.asarray(inside, dtype=bool)
+    index = pd.Index(keys, dtype=object)
+
+    def members(names: np.ndarray) -> dict:  # the store's pairs among keys -> inside A
+        at = index.get_indexer(names) if len(names) else np.zeros(0, dtype=np.int64)
+        return {k: bool(inside[i]) for k, i in zip(names, at) if i >= 0}
+
+    logged, decided = pair(log), pair(current)
+    in_a = members(pd.unique(np.concatenate([logged, decided])))
+    y_now = {k: _Y.get(v, np.nan) for k, v in zip(decided, current["verdict"]) if k in in_a}
+    seen = set(y_now) - set(logged)              # decided with no history (imported): known from the start
+    known = sum(1.0 for k in seen if in_a[k] and y_now.get(k) == 1.0)
+    z, unanswered, hits = [], 0, 0
+    for k, chance in zip(logged, log["chance"].to_numpy(np.float64)):
+        if k not in in_a or k in seen:
+            continue
+        y = y_now.get(k, np.nan)
+        if np.isfinite(chance):
+            if np.isfinite(y):
+                z.append(known + (y / chance if in_a[k] else 0.0))
+                hits += int(in_a[k] and y == 1.0)
+            else:
+                unanswered += 1
+        seen.add(k)
+        known += 1.0 if in_a[k] and y == 1.0 else 0.0
+    answered_a = sum(1 for k, y in y_now.items() if in_a[k] and np.isfinite(y))
+    population = int(inside.sum())
+    zeros = np.zeros(len(z))
+    out = difference_estimate(zeros, zeros, np.array(z), zeros, np.ones(len(z)), np.ones(len(z), dtype=bool),
+                              population=population, known_now=int(known),
+                              unreviewed_now=population - answered_a, unanswered=unanswered)
+    drawn = len(z)
+    mean = float(np.mean(z)) if drawn else float("nan")
+    half = Z95 * float(np.std(z, ddof=1)) / np.sqrt(drawn) if drawn > 1 else float("nan")
+    return {**out, "estimator": STORED_ESTIMATOR, "verdicts": answered_a,
+            "known_verdicts": answered_a - drawn, "hits": hits, "enough": drawn >= MIN_DRAWS and population > 0,
+            "unclipped": (mean - half, mean, mean + half)}
+
+
+def negative_keys(candidates) -> np.ndarray:
+    """One key per negative (qid, did) of ``candidates``, in first-seen order."""
+    pairs = candidates.pairs
+    return pd.unique(pair(pairs[pairs["label"].to_numpy() == 0]))
+
+
+def selection_inside(candidates, keys: np.ndarray, selection) -> np.ndarray:
+    """Which of ``keys`` a strategy's ``selection`` (rows of ``candidates.pairs``) holds."""
+    return pd.Index(keys, dtype=object).isin(pair(candidates.pairs.iloc[selection.rows]))
+
+
+def dataset_estimate(store, candidates, selection=None) -> dict:
+    """:func:`stored_estimate` over ``candidates``' negatives (one per (qid, did)), or over a
+    strategy's ``selection`` of them, from a ``ReviewStore``."""
+    keys = negative_keys(candidates)
+    inside = None if selection is None else selection_inside(candidates, keys, selection)
+    return stored_estimate(store.design_log(), store.all(), keys, inside)
+
+
+def describe(est: dict, name: str = "all negatives") -> str:
+    """One plain line: the estimate, or why there is none yet."""
+    if est["population"] == 0:
+        return f"No estimate of the false negatives among {name}: it holds no negatives."
+    if not est["enough"]:
+        return (f"No estimate of the false negatives among {name} yet: it needs {MIN_DRAWS} "
+                f"answered random draws of the Review page's queue, and has {est['draws']} "
+                f"({est['verdicts']} verdicts in all).")
+    return (f"Estimated false negatives among {name} ({est['population']:,}): {est['share']:.1%} "
+            f"(95% interval {est['low']:.1%} to {est['high']:.1%}), about {est['count']:,.0f} "
+            f"({est['count_low']:,.0f} to {est['count_high']:,.0f}); from {est['verdicts']} verdicts "
+            f"({est['draws']} random draws, {est['known_verdicts']} counted as known); "
+            f"{est['estimator']}." + ("" if est["hits"] else " No random draw was a false "
+                                      "negative here, so the interval's upper end is not reliable."))

@@ -12,7 +12,10 @@ Rules:
   ``sqrt(p (1 - p)) + 0.2`` (Neyman allocation: more draws where the outcome is uncertain;
   the floor keeps every negative drawable, and near-uniform where the model knows little). The chance ``q`` that the item shown was picked is
   therefore known exactly: ``(1 - explore) * [item is the target] + explore * q_random(item)``,
-  and it is logged with the step. This is what makes the estimate design-consistent.
+  and it is logged with the step. This is what makes the estimate design-consistent. A step
+  the random share drew also keeps ``chance`` = ``q_random(item)``, the chance given that the
+  random share drew; the page stores it with the verdict so the estimate can be recomputed
+  from the review store alone (``estimate.stored_estimate``).
 - Probabilities start from the static prior (the ``risk`` column) and are refit every
   ``refit_every`` verdicts with ``refit(signals, verdicts)`` (default
   ``analysis.false_negatives.learn.refit``; the contract of issue 16's ``risk.refit``).
@@ -45,6 +48,7 @@ class Step:
     p: float            # the model's probability of the row when it was shown
     snapshot: int       # which probability vector was current
     verdict: str | None = None
+    chance: float = float("nan")  # drawn by the random share: its chance among the open rows
 
 
 class ReviewQueue:
@@ -106,12 +110,14 @@ class ReviewQueue:
         weight = np.sqrt(p * (1 - p)) + FLOOR
         weight /= weight.sum()
         pick = target
-        if self.rng.random() < self.explore:
+        drawn = self.rng.random() < self.explore
+        if drawn:
             pick = int(self.rng.choice(len(rows), p=weight))
         q = (1 - self.explore) * (pick == target) + self.explore * weight[pick]
         design = mask is None or bool(mask.all())
         self.current = Step(int(rows[pick]), float(q) if design else np.nan, float(p[pick]),
-                            len(self.snapshots) - 1)
+                            len(self.snapshots) - 1,
+                            chance=float(weight[pick]) if drawn and design else np.nan)
         return self.current.row
 
     def answer(self, verdict: str) -> None:

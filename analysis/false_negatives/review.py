@@ -14,7 +14,9 @@ Rules:
   written. JSON review files of older versions (beside the data, or under
   ``<cache>/reviews``) are imported once and left as they are.
 - Every change is kept in a history, so :meth:`ReviewStore.undo` puts back what a pair had
-  before its last change.
+  before its last change. A verdict the review queue's random share drew carries its draw
+  (``draw=(chance, p)``, see ``review_db``), so the estimate can be recomputed from the store
+  (:meth:`ReviewStore.design_log`).
 - :func:`apply_decisions` turns verdicts into actions on negatives, as RLHN does:
   ``false_negative`` drops the row (``"drop"``) or relabels it positive (``"promote"``);
   ``true_negative`` and ``unsure`` leave it as it is.
@@ -41,7 +43,7 @@ _UPSERT = ("INSERT INTO decisions (qid, did, verdict, reviewer, marked_at, previ
            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (qid, did) DO UPDATE SET verdict = excluded.verdict, "
            "reviewer = excluded.reviewer, marked_at = excluded.marked_at, previous = excluded.previous")
 _LOG = ("INSERT INTO history (qid, did, verdict, reviewer, marked_at, prev_verdict, prev_reviewer, "
-        "prev_marked_at, prev_previous) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        "prev_marked_at, prev_previous, draw_chance, draw_p) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def default_review_path(data_path: str | os.PathLike, *,
@@ -79,23 +81,27 @@ class ReviewStore:
                    legacy=legacy_review_paths(data_path))
 
     def mark(self, qid: str, did: str, verdict: str, *, at: datetime | None = None,
-             reviewer: str | None = None) -> dict:
-        """Record (or replace) the verdict on (qid, did); returns the stored decision."""
-        return self.mark_many([(qid, did)], verdict, at=at, reviewer=reviewer)[0]
+             reviewer: str | None = None, draw: tuple[float, float] | None = None) -> dict:
+        """Record (or replace) the verdict on (qid, did); returns the stored decision. ``draw``:
+        ``(chance, p)`` when the review queue's random share drew the pair (see the rules)."""
+        return self.mark_many([(qid, did)], verdict, at=at, reviewer=reviewer, draw=draw)[0]
 
     def mark_many(self, keys, verdict: str, *, at: datetime | None = None,
-                  reviewer: str | None = None) -> list[dict]:
+                  reviewer: str | None = None, draw: tuple[float, float] | None = None) -> list[dict]:
         """The same verdict on several pairs, in one transaction; returns the stored decisions
         (``qid, did, verdict, marked_at, reviewer, previous``)."""
         if verdict not in VERDICTS:
             raise DataError(f"verdict must be one of {VERDICTS}, got {verdict!r}", field="verdict")
+        chance, p = (None, None) if draw is None else (float(draw[0]), float(draw[1]))
+        if chance is not None and not 0 < chance <= 1:
+            raise DataError(f"a draw's chance must be in (0, 1], got {chance}", field="draw")
         reviewer = str(reviewer).strip() or None if reviewer is not None else None
         stamp, added = _stamp(at), []
         with transaction(self.path) as con:
             for qid, did in keys:
                 qid, did = str(qid), str(did)
                 old = _current(con, qid, did)
-                con.execute(_LOG, (qid, did, verdict, reviewer, stamp, *old))
+                con.execute(_LOG, (qid, did, verdict, reviewer, stamp, *old, chance, p))
                 con.execute(_UPSERT, (qid, did, verdict, reviewer, stamp, old[0]))
                 added.append({"qid": qid, "did": did, "verdict": verdict, "marked_at": stamp,
                               "reviewer": reviewer, "previous": old[0]})
@@ -121,7 +127,7 @@ class ReviewStore:
                 old = _current(con, qid, did)
                 if old[0] is None:
                     continue
-                con.execute(_LOG, (qid, did, None, reviewer, stamp, *old))
+                con.execute(_LOG, (qid, did, None, reviewer, stamp, *old, None, None))
                 con.execute("DELETE FROM decisions WHERE qid = ? AND did = ?", (qid, did))
                 count += 1
         return count
@@ -176,6 +182,16 @@ class ReviewStore:
         return table
 
 
+    def design_log(self) -> pd.DataFrame:
+        """What the estimate needs, oldest change first: ``qid, did, verdict`` (None: unmarked),
+        ``chance`` and ``p`` (NaN unless the queue's random share drew the pair)."""
+        with transaction(self.path, write=False) as con:
+            rows = con.execute("SELECT qid, did, verdict, draw_chance, draw_p FROM history "
+                               "ORDER BY id").fetchall()
+        table = pd.DataFrame(rows, columns=["qid", "did", "verdict", "chance", "p"])
+        return table.astype({"chance": np.float64, "p": np.float64})
+
+
 def _current(con, qid: str, did: str) -> tuple:
     """(verdict, reviewer, marked_at, previous) of the pair now, all None when unmarked."""
     row = con.execute("SELECT verdict, reviewer, marked_at, previous FROM decisions "
@@ -198,8 +214,9 @@ def apply_decisions(pairs: pd.DataFrame, decisions: pd.DataFrame | ReviewStore, 
     missing = {"qid", "did", "verdict"} - set(table.columns)
     if missing:
         raise DataError(f"decisions lack column(s) {sorted(missing)}", field=sorted(missing)[0])
-    keys = pairs["qid"].astype(str).to_numpy(dtype=object) + "\0" + pairs["did"].astype(str).to_numpy(dtype=object)
-    decided = table["qid"].astype(str).to_numpy(dtype=object) + "\0" + table["did"].astype(str).to_numpy(dtype=object)
+    # Series sums: a numpy object array + "\0" loses the NUL, so ("1", "23") met ("12", "3")
+    keys = (pairs["qid"].astype(str) + "\0" + pairs["did"].astype(str)).to_numpy(dtype=object)
+    decided = (table["qid"].astype(str) + "\0" + table["did"].astype(str)).to_numpy(dtype=object)
     negative = pairs["label"].to_numpy() == 0
     fn = np.isin(keys, decided[table["verdict"].to_numpy() == "false_negative"]) & negative
     others = np.isin(keys, decided[table["verdict"].to_numpy() != "false_negative"]) & negative

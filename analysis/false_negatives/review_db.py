@@ -11,6 +11,12 @@ Rules:
 - Tables: ``decisions`` (the verdict in force per (qid, did), with reviewer, time and the
   verdict it replaced), ``history`` (every change, with the state it replaced: what ``undo``
   restores), ``meta`` (format, version, which JSON review files were imported).
+- Version 3 adds to ``history`` how the review queue drew the item a verdict answers
+  (``draw_chance``: its probability among the unreviewed negatives when the queue's random
+  share drew it; ``draw_p``: the model's probability then; both NULL for a verdict not drawn at
+  random, e.g. the queue's top pick or ``review mark``). The estimate is recomputed from them
+  (``analysis.false_negatives.estimate``). A version-2 store is migrated in place when opened
+  (two ``ALTER TABLE ... ADD COLUMN``; its older verdicts count as not drawn at random).
 - Review files of NegLens before 0.x (one JSON file per dataset) are imported once, read only;
   the JSON file is never changed or removed.
 """
@@ -25,7 +31,7 @@ from pathlib import Path
 from analysis.model import DataError
 
 FORMAT = "neglens-review"
-VERSION = 2
+VERSION = 3
 VERDICTS = ("false_negative", "true_negative", "unsure")
 BUSY_TIMEOUT_S = 60.0
 JSON_COLUMNS = ["qid", "did", "verdict", "marked_at"]
@@ -38,7 +44,8 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE TABLE IF NOT EXISTS history (
     id INTEGER PRIMARY KEY AUTOINCREMENT, qid TEXT NOT NULL, did TEXT NOT NULL,
     verdict TEXT, reviewer TEXT, marked_at TEXT NOT NULL,
-    prev_verdict TEXT, prev_reviewer TEXT, prev_marked_at TEXT, prev_previous TEXT);
+    prev_verdict TEXT, prev_reviewer TEXT, prev_marked_at TEXT, prev_previous TEXT,
+    draw_chance REAL, draw_p REAL);
 CREATE INDEX IF NOT EXISTS history_pair ON history (qid, did, id);
 """
 _ready: set[str] = set()
@@ -85,8 +92,12 @@ def prepare(path: Path, legacy: tuple[Path, ...] = ()) -> None:
         found = dict(con.execute("SELECT key, value FROM meta").fetchall())
         if found.get("format", FORMAT) != FORMAT or int(found.get("version", VERSION)) > VERSION:
             raise DataError(f"not a NegLens review database of version <= {VERSION}", file=key)
-        con.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?), ('version', ?)",
-                    (FORMAT, str(VERSION)))
+        have = {row[1] for row in con.execute("PRAGMA table_info(history)")}
+        for column in ("draw_chance", "draw_p"):  # version 2 -> 3, in place
+            if column not in have:
+                con.execute(f"ALTER TABLE history ADD COLUMN {column} REAL")
+        con.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?)", (FORMAT,))
+        con.execute("INSERT OR REPLACE INTO meta VALUES ('version', ?)", (str(VERSION),))
         for source in legacy:
             mark = f"imported:{source}"
             if mark in found or not source.is_file():

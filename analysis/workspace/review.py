@@ -6,10 +6,14 @@ Rules:
   pair held by several sources), from the suspects table (``browse.suspects``).
 - Shared words: lowercased word tokens of 3+ characters found in both texts, minus a short
   list of English function words.
-- Highlighting is text styling in Streamlit's Markdown: every ASCII punctuation mark of the
-  data is backslash-escaped (so ``<script>``, ``**``, ``[link](x)`` and ``:red[x]`` are shown as
-  the characters they are, never interpreted), whitespace runs become one space, and each
-  shared word is wrapped in ``:orange-background[...]``. Nothing is ever rendered as HTML.
+- Highlighting is text styling in Streamlit's Markdown that shows the text exactly as it is:
+  every ASCII punctuation mark of the data is backslash-escaped (so ``<script>``, ``**``,
+  ``[link](x)`` and ``:red[x]`` are shown as the characters they are, never interpreted), each
+  shared word is wrapped in ``:orange[**...**]`` (colour and weight only: a background
+  directive pads its span, which looked like spaces around the punctuation beside it), and
+  whitespace is kept: a space after a space, at a line's start or end becomes a no-break
+  space, a tab four, a line break a Markdown hard break (``\\`` + newline).
+  :func:`plain_text` undoes all of it. Nothing is ever rendered as HTML.
 """
 
 from __future__ import annotations
@@ -46,17 +50,36 @@ def shared_words(*texts: str) -> set[str]:
     return first & rest
 
 
+NBSP = "\u00a0"
+_STYLE = (":orange[**", "**]")
+
+
+def _escaped(chunk: str) -> str:
+    return _PUNCT.sub(r"\\\1", chunk)
+
+
+def _keep_spaces(line: str) -> str:
+    line = re.sub(r"^ +| +$", lambda m: NBSP * len(m.group(0)), line.replace("\t", NBSP * 4))
+    return re.sub(r"(?<= ) ", NBSP, line)
+
+
 def highlighted(text: str, words: set[str]) -> str:
     """``text`` as safe Markdown with ``words`` highlighted; see the rules."""
+    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
     out, last = [], 0
-    flat = " ".join(str(text).split())
-    for match in _WORD.finditer(flat):
-        out.append(_PUNCT.sub(r"\\\1", flat[last:match.start()]))
+    for match in _WORD.finditer(text):
+        out.append(_escaped(text[last:match.start()]))
         word = match.group(0)
-        out.append(f":orange-background[{word}]" if word.lower() in words else _PUNCT.sub(r"\\\1", word))
+        out.append(_STYLE[0] + _escaped(word) + _STYLE[1] if word.lower() in words else _escaped(word))
         last = match.end()
-    out.append(_PUNCT.sub(r"\\\1", flat[last:]))
-    return "".join(out)
+    out.append(_escaped(text[last:]))
+    return "\\\n".join(_keep_spaces(line) for line in "".join(out).split("\n"))
+
+
+def plain_text(markdown: str) -> str:
+    """The text :func:`highlighted` was given (tabs as four spaces, line ends as ``\\n``)."""
+    text = markdown.replace("\\\n", "\n").replace(_STYLE[0], "").replace(_STYLE[1], "")
+    return re.sub(r"\\(.)", r"\1", text).replace(NBSP, " ")
 
 
 def selection_mask(table: pd.DataFrame, candidates: NegativeSet, selection) -> np.ndarray:
@@ -92,3 +115,27 @@ def item(candidates: NegativeSet, table: pd.DataFrame, row: int) -> dict:
             "positives": [(str(d), str(docs.get(str(d), ""))) for d in positive["did"].astype(str)],
             "rank": int(record["rank"]), "score": float(record["score"]),
             "gap": float(record["gap"]) if "gap" in record else float("nan"), "signals": signals}
+
+
+def estimate_lines(store, candidates: NegativeSet, selections: dict | None = None, *,
+                   keys: np.ndarray | None = None, masks: dict | None = None) -> list[str]:
+    """The dataset-level estimate (``analysis.false_negatives.estimate``) from the review store,
+    one plain line for all negatives and one per strategy's selection; a line says so when
+    there are too few verdicts for a number. ``keys`` (one per negative, e.g. the queue's) and
+    ``masks`` (name -> which keys) spare recomputing them."""
+    from analysis.false_negatives.estimate import (
+        describe,
+        negative_keys,
+        selection_inside,
+        stored_estimate,
+    )
+
+    keys = negative_keys(candidates) if keys is None else keys
+    masks = dict(masks or {})
+    for name, selection in (selections or {}).items():
+        masks[name] = selection_inside(candidates, keys, selection)
+    log, current = store.design_log(), store.all()
+    lines = [describe(stored_estimate(log, current, keys))]
+    for name, mask in masks.items():
+        lines.append(describe(stored_estimate(log, current, keys, mask), f"the selection of {name}"))
+    return lines

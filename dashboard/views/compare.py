@@ -15,6 +15,7 @@ import streamlit as st
 from analysis import workspace as ws
 from analysis.measure import compare
 from analysis.strategies import create, registry
+from analysis.workspace import review as rv
 from dashboard import charts, session, ui
 
 view = session.view()
@@ -153,6 +154,11 @@ st.dataframe(metrics.drop(columns=["strategy"]).set_index("selection"),
 st.caption("coverage: share of queries that got every negative asked for; suspect_share: "
            "negatives scoring >= 95% of the positive (NV-Retriever); distinct_share: distinct "
            "documents / negatives; max_reuse / mean_reuse: queries served by one document.")
+
+st.subheader("False negatives, estimated from reviews")
+with ui.reported("Cannot read the review decisions"):
+    for line in rv.estimate_lines(session.reviews(), session.candidates(), selections):
+        st.text(line)
 
 overlap_col, cluster_col = st.columns(2)
 overlap_col.plotly_chart(charts.heatmap(jaccard(key, specs, view.seed),

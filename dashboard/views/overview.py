@@ -1,7 +1,8 @@
 """Overview: counts, the statistics table, score and gap distributions, filter removal counts.
 
 Groups are the pool's sources (``pool``; a loaded file's own pairs keep their file name) and
-each compared strategy's selection. The statistics are sentence-transformers' table
+each compared strategy's selection. The estimated share of false negatives comes from the
+review store (``analysis.workspace.review.estimate_lines``). The statistics are sentence-transformers' table
 (``analysis.measure.stats``); ``gap = s_pos - s_neg`` with ``s_pos`` the query's lowest positive score.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import workspace as ws
-from dashboard import charts, session
+from analysis.workspace import review as rv
+from dashboard import charts, session, ui
 
 view = session.view()
 st.title("Overview")
@@ -32,6 +34,11 @@ cols[3].metric("Labelled positives", f"{session.candidates().num_positives:,}")
 cols[4].metric("Strategies compared", len(selections))
 
 data = tables(session.pool_key(), session.strategy_specs(), view.seed)
+
+st.subheader("False negatives, estimated from reviews")
+with ui.reported("Cannot read the review decisions"):
+    for line in rv.estimate_lines(session.reviews(), session.candidates(), selections):
+        st.text(line)
 
 st.subheader("Score statistics")
 st.caption("Per group: positive scores, negative scores, and Difference = s_pos - s_neg "

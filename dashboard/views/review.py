@@ -2,8 +2,10 @@
 
 The queue (``analysis.false_negatives.queue``) shows the most probable false negative first,
 mixes in uncertain and random ones, and refits its model every 10 verdicts; every verdict is
-written to the review store at once. The estimate (``analysis.false_negatives.estimate``) is
-the share of false negatives among all negatives and among the filtered strategy's selection.
+written to the review store at once, a random draw with its chance. The estimate
+(``analysis.false_negatives.estimate.stored_estimate``, recomputed from the store, as on the
+Overview and Compare pages and ``review estimate``) is the share of false negatives among all
+negatives and among the filtered strategy's selection.
 Texts from the data are shown as escaped Markdown (shared words highlighted), never as HTML.
 """
 
@@ -13,7 +15,6 @@ import numpy as np
 import streamlit as st
 from streamlit_shortcuts import shortcut_button
 
-from analysis.false_negatives.estimate import queue_estimate
 from analysis.false_negatives.queue import ReviewQueue
 from analysis.false_negatives.signals import SIGNAL_RULES
 from analysis.workspace import review as rv
@@ -56,8 +57,10 @@ def act(verdict: str, qid: str, did: str) -> None:
                 (store.undo if hasattr(store, "undo") else store.unmark)(*key)
             return
         queue.answer(verdict)
-        if verdict != "skip":
-            store.mark(qid, did, verdict)
+        step = queue.steps[-1]
+        if verdict != "skip":  # a random draw is stored with its chance: the estimate needs it
+            store.mark(qid, did, verdict,
+                       draw=None if np.isnan(step.chance) else (step.chance, step.p))
     except (ValueError, OSError) as exc:
         st.session_state["review_failed"] = str(exc)
 
@@ -72,16 +75,10 @@ cols[1].metric("False negatives found", counts["found"])
 cols[2].metric("Model precision (p >= 0.5)",
                "-" if np.isnan(counts["precision"]) else f"{counts['precision']:.0%}")
 cols[3].metric("Model refits", counts["refits"])
-for name, part in [("all negatives", None)] + ([(strategy, chosen)] if chosen is not None else []):
-    est = queue_estimate(queue, part)
-    if est["draws"] < 2:
-        st.text(f"Estimate over {name}: needs 2 answered random-design verdicts "
-                f"(has {est['draws']}).")
-    else:
-        st.text(f"Estimated false negatives among {name} ({est['population']:,}): "
-                f"{est['share']:.1%} (95% interval {est['low']:.1%} to {est['high']:.1%}), "
-                f"about {est['count']:,.0f} ({est['count_low']:,.0f} to {est['count_high']:,.0f}); "
-                f"{est['draws']} draws, {est['estimator']}.")
+with ui.reported("Cannot read the review decisions"):
+    for line in rv.estimate_lines(store, candidates, keys=queue.keys,
+                                  masks={strategy: chosen} if chosen is not None else None):
+        st.text(line)
 
 if row is None:
     st.info("Nothing left to review under these filters.")
@@ -97,6 +94,7 @@ for col, (verdict, label, key) in zip(buttons, KEYS):
 with buttons[-1]:
     shortcut_button("Undo", "z", on_click=act, args=("undo", "", ""), key="review_undo",
                     disabled=not queue.steps, width="stretch")
+ui.shortcuts_skip_typing()  # typing f in the query search is not a verdict
 
 words = rv.shared_words(shown["document"], shown["query"], *(t for _, t in shown["positives"]))
 st.caption(f"Query {shown['qid']}")

@@ -10,15 +10,10 @@ import pytest
 from analysis.cli import main
 
 
-@pytest.fixture(autouse=True)
-def _own_review_store(tmp_path, monkeypatch):
-    """The review store is keyed by the data's content: a workspace of this test's own, so
-    equal data in another test (or an earlier run with a kept cache) shares no verdicts."""
-    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
-
-
 @pytest.fixture
-def data(tmp_path):
+def data(tmp_path, monkeypatch):
+    # the store is keyed by content: a workspace of its own, even when the test cache is kept
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "train.jsonl"
     path.write_text('{"query": "q", "pos": ["a"], "neg": ["b"]}\n', encoding="utf-8")
     return path

@@ -5,8 +5,9 @@ Markdown/HTML in it is escaped."""
 from __future__ import annotations
 
 import pytest
-from apptest_helpers import HOSTILE, open_app, pool_file
+from apptest_helpers import HOSTILE, open_app, page, pool_file
 
+from analysis.cli.review import review_candidates
 from analysis.false_negatives.review import ReviewStore
 
 
@@ -40,10 +41,47 @@ def test_verdicts_move_on_store_and_undo(monkeypatch, tmp_path):
     for _ in range(3):
         at.button(key="review_true_negative").click().run()
     assert any(str(m.value) == "4" for m in at.metric if m.label == "Reviewed")
-    assert any("Estimated false negatives among all negatives" in t.value for t in at.text)
+    # 4 verdicts are too few for an estimate: the page says so instead of a number
+    assert any(t.value.startswith("No estimate of the false negatives among all negatives yet")
+               for t in at.text)
     at.button(key="review_undo").click().run()
     assert len(ReviewStore.for_data(data).all()) == 3
     markdown = " ".join(m.value for m in at.markdown)
-    assert "\\<:orange-background[script]\\>" in markdown  # escaped, shared word styled
+    assert "\\<:orange[**script**]\\>" in markdown  # escaped, shared word styled, nothing padded
     assert "<script>" not in markdown and "<b>" not in markdown
     assert HOSTILE not in markdown  # never passed through unescaped
+
+
+def test_overview_and_compare_show_the_stored_estimate(monkeypatch, tmp_path):
+    data = pool_file(tmp_path / "pool.parquet")
+    at = page(open_app(monkeypatch, data), "overview")
+    assert not at.exception, at.exception
+    assert any(t.value.startswith("No estimate of the false negatives among all negatives yet")
+               for t in at.text)
+    store = ReviewStore.for_data(data)
+    negatives = review_candidates(str(data)).pairs.query("label == 0").drop_duplicates(["qid", "did"])
+    for i, row in enumerate(negatives.head(12).itertuples()):
+        store.mark(row.qid, row.did, "false_negative" if i % 3 == 0 else "true_negative",
+                   draw=(0.01, 0.2))
+    for name in ("overview", "compare"):
+        at = page(at, name)
+        assert not at.exception, at.exception
+        lines = [t.value for t in at.text if "false negatives among" in t.value]
+        assert lines[0].startswith("Estimated false negatives among all negatives")
+        assert "95% interval" in lines[0] and "sequential Horvitz-Thompson" in lines[0]
+        assert "from 12 verdicts (12 random draws" in lines[0]
+        assert any("among the selection of top_k" in line for line in lines[1:])
+
+
+def test_the_page_stores_the_queue_draws_the_estimate_needs(monkeypatch, tmp_path):
+    data = pool_file(tmp_path / "pool.parquet")
+    at = review(open_app(monkeypatch, data))
+    for _ in range(16):
+        at.button(key="review_true_negative").click().run()
+    assert not at.exception, at.exception
+    log = ReviewStore.for_data(data).design_log()
+    drawn = log["chance"].notna()
+    assert len(log) == 16 and 0 < drawn.sum() < 16       # the seeded queue drew some at random
+    assert ((log["chance"][drawn] > 0) & (log["chance"][drawn] <= 1)).all()
+    assert log["p"][drawn].between(0, 1).all()
+    assert any(f"has {int(drawn.sum())} (16 verdicts in all)" in t.value for t in at.text)

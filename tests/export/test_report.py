@@ -123,3 +123,24 @@ def test_report_cli_on_a_pool_file(hostile_pool, tmp_path, capsys):
     assert html_escape(json.dumps({"num_negatives": 3})) in html
     assert main(["report", str(data), "--strategy", "top_k:colour=red", "--out", str(out)]) == 2
     assert "has no parameter 'colour'" in capsys.readouterr().err
+
+
+def test_report_shows_the_estimate_from_the_review_store(hostile_pool, tmp_path, capsys, monkeypatch):
+    from analysis.export.apply import candidate_pool
+    from analysis.false_negatives.review import ReviewStore
+
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))  # a review store of its own
+    data = write_pool(hostile_pool, tmp_path / "pool.parquet")
+    out = tmp_path / "r.html"
+    assert main(["report", str(data), "--strategy", "top_k", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "<h2>Estimated false negatives</h2>" in html and "no estimate yet: 0 of 10" in html
+    store = ReviewStore.for_data(data)
+    negatives = candidate_pool(hostile_pool).pairs.query("label == 0").drop_duplicates(["qid", "did"])
+    for i, row in enumerate(negatives.head(12).itertuples()):
+        store.mark(row.qid, row.did, "false_negative" if i % 4 == 0 else "true_negative", draw=(0.01, 0.1))
+    assert main(["report", str(data), "--strategy", "top_k", "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    section = html.split("<h2>Estimated false negatives</h2>")[1]
+    assert "sequential Horvitz-Thompson" in section and "<th>selection of top_k</th>" in section
+    assert "% to " in section.split("selection of top_k")[0]        # all negatives: a share and interval

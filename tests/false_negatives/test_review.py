@@ -151,3 +151,11 @@ def test_apply_decisions_drop_and_promote(tmp_path):
     assert pairs["label"].tolist() == [1, 0, 0, 0, 1, 0]   # the input is not changed
     with pytest.raises(DataError, match="false_negative"):
         apply_decisions(pairs, store, false_negative="delete")
+
+
+def test_apply_decisions_keeps_pairs_whose_joined_ids_coincide():
+    # ("1", "23") and ("12", "3") join to the same text without a separator
+    pairs = pd.DataFrame({"qid": ["1", "12"], "did": ["23", "3"], "label": [0, 0]})
+    verdicts = pd.DataFrame({"qid": ["1"], "did": ["23"], "verdict": ["false_negative"]})
+    kept, counts = apply_decisions(pairs, verdicts)
+    assert kept["qid"].tolist() == ["12"] and counts["dropped"] == 1

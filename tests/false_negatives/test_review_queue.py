@@ -117,3 +117,12 @@ def test_a_bad_verdict_is_refused():
     queue.next()
     with pytest.raises(ValueError, match="verdict"):
         queue.answer("maybe")
+
+
+def test_refit_labels_only_the_pair_named_when_joined_ids_coincide():
+    from analysis.false_negatives.learn import labelled
+
+    signals = pd.DataFrame({"qid": ["1", "12"], "did": ["23", "3"]})
+    verdicts = pd.DataFrame({"qid": ["1"], "did": ["23"], "verdict": ["false_negative"]})
+    rows, y = labelled(signals, verdicts)
+    assert rows.tolist() == [0] and y.tolist() == [1]
