@@ -78,6 +78,7 @@ def test_compare_page_keeps_the_last_valid_parameters_after_a_bad_combination(mo
 
 
 def test_browse_page_marks_negatives_and_the_verdict_survives_a_new_session(monkeypatch, tmp_path):
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))  # a review store of its own
     data = pool_file(tmp_path / "pool.parquet")
     at = page(open_app(monkeypatch, data), "browse")
     assert_clean(at)
