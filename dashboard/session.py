@@ -92,26 +92,41 @@ def dataset() -> NegativeSet:
 
 
 # -- candidates: the file's own (scored file) or a pool --------------------------------------------
+def sample_size() -> int:
+    """Queries analysed: 0 = all, else a seeded random sample (``state.sample_size``)."""
+    return state.sample_size(view(), len(dataset().queries))
+
+
 def pool_key() -> str:
-    """Identity of the current candidates: data sha256, loader override, and either ``file``
-    (a scored file's own candidates, no model) or the pool settings' key."""
+    """Identity of the current candidates: data sha256, loader override, either ``file``
+    (a scored file's own candidates, no model) or the pool settings' key, and the query sample
+    (``#sample=N,seed=S``) when one is analysed."""
     current = view()
+    sampled = f"#sample={sample_size()},seed={current.seed}" if sample_size() else ""
     if candidates_kind() == "file":
-        return f"{data_sha()}|{current.format}|file"
+        return f"{data_sha()}|{current.format}|file{sampled}"
     with ui.reported("Pool settings"):
-        return f"{data_sha()}|{current.format}|{pool_settings().key()}"
+        return f"{data_sha()}|{current.format}|{pool_settings().key()}{sampled}"
 
 
 @st.cache_resource(max_entries=3, show_spinner="Reading the candidates ...")
 def _pool(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> NegativeSet:
+    key, _, sampled = key.partition("#sample=")
     sha = key.split("|", 1)[0]
     nset = _dataset(path, sha, fmt)
     if key.endswith("|file"):
         from analysis.scoring.file_rank import file_candidates
 
-        return file_candidates(nset)
-    settings = ws.PoolSettings(model=model, top_n=top_n, cross_encoder=ce)
-    return ws.ensure_pool(nset, sha, settings, format=fmt or None)
+        found = file_candidates(nset)
+    else:
+        found = ws.ensure_pool(nset, sha, ws.PoolSettings(model=model, top_n=top_n, cross_encoder=ce),
+                               format=fmt or None)
+    if not sampled:
+        return found
+    from analysis.measure.query_sample import sample_queries
+
+    size, _, seed = sampled.partition(",seed=")
+    return sample_queries(found, int(size), seed=int(seed))
 
 
 def pool_ready() -> bool:

@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis import workspace as ws
 from analysis.formats import detect_format, formats
-from dashboard import session, ui
+from dashboard import sampling, session, ui
 
 view = session.view()
 st.title("Data")
@@ -79,6 +79,10 @@ if summary["skipped"]:
                          mime="text/csv")
     right.download_button("Skipped rows (JSON)", json.dumps(summary["skipped"], indent=2),
                           "skipped_rows.json", mime="application/json")
+
+# -- which queries ----------------------------------------------------------------------------
+st.subheader("Queries analysed")
+sampling.control(len(nset.queries))
 
 # -- the candidates ------------------------------------------------------------------------------
 from analysis.scoring.estimate import estimate_build, pool_texts  # noqa: E402

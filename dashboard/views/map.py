@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import workspace as ws
-from dashboard import charts, session, ui
+from dashboard import charts, sampling, session, ui
 from dashboard.state import MAP_COLOURS
 
 MAX_POINTS = {"pca": 100_000, "umap": 20_000, "tsne": 20_000}
@@ -22,6 +22,7 @@ METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 
 view = session.view()
 st.title("Map")
+sampling.caption()
 candidates = session.candidates()
 key = session.pool_key()
 
