@@ -83,8 +83,8 @@ def test_browse_page_marks_negatives_and_the_verdict_survives_a_new_session(monk
     assert_clean(at)
     qid = at.selectbox(key="browse_query").value
     table = at.dataframe[0].value
-    assert {"rank", "score", "gap", "risk", "margin_score", "same_cluster_score"} <= set(table.columns)
-    assert table["rank"].is_monotonic_increasing
+    assert {"corpus rank", "score", "gap", "risk", "margin_score", "same_cluster_score"} <= set(table.columns)
+    assert table["corpus rank"].is_monotonic_increasing
     at.session_state[f"browse_table:{qid}:all"] = {"selection": {"rows": [0, 2], "columns": [],
                                                                  "cells": []}}
     at.run()
