@@ -117,7 +117,7 @@ def _pool(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> Neg
     if key.endswith("|file"):
         from analysis.scoring.file_rank import file_candidates
 
-        found = file_candidates(nset)
+        found = ws.with_embedding_model(file_candidates(nset), model)  # encoded on request only
     else:
         found = ws.ensure_pool(nset, sha, ws.PoolSettings(model=model, top_n=top_n, cross_encoder=ce),
                                format=fmt or None)
@@ -200,8 +200,11 @@ def _embeddings(key: str, path: str, fmt: str, model: str, top_n: int, ce: str):
 
 
 def can_embed() -> bool:
-    """Whether the pool records the model that scored it (a synthetic pool does not)."""
-    return bool((candidates().meta.get("pool") or {}).get("model_identity"))
+    """Whether the candidates record the model that embeds them: the pool's, or the one a
+    file's own candidates are tagged with (a synthetic pool records none)."""
+    from analysis.workspace.embed import embedding_spec
+
+    return bool(embedding_spec(candidates()).get("model_identity"))
 
 
 def embeddings(*, encode_missing: bool = False, progress=None):

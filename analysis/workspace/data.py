@@ -172,7 +172,9 @@ def pool_embeddings(pool: NegativeSet, *, encode_missing: bool = False,
     """
     from analysis.scoring.embedding_cache import EmbeddingCache, text_keys
 
-    settings = pool.meta.get("pool") or {}
+    from analysis.workspace.embed import embedding_spec
+
+    settings = embedding_spec(pool)  # a pool's model, or the one a file's candidates are tagged with
     identity = settings.get("model_identity")
     if not identity:
         raise DataError("this pool does not record the model that scored it, so its texts "

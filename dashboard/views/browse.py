@@ -13,7 +13,7 @@ from analysis import workspace as ws
 from analysis.false_negatives.review import VERDICTS
 from analysis.false_negatives.signals import SIGNAL_RULES
 from analysis.scoring.file_rank import rank_label
-from dashboard import sampling, session, ui
+from dashboard import embeddings, sampling, session, ui
 from dashboard.state import BROWSE_FILTERS
 
 view = session.view()
@@ -75,6 +75,9 @@ st.subheader(f"Negatives ({len(negatives)})")
 with st.expander("What the signals mean"):
     for name in [s.removesuffix("_score") for s in signals] + ["risk"]:
         st.text(f"{name}: {SIGNAL_RULES[name]}")
+if session.can_embed() and session.embeddings() is None:
+    with st.expander("More signals: near duplicates and document clusters (need embeddings)"):
+        embeddings.offer("the near-duplicate signal and the document clusters", key="browse_encode")
 shown = negatives[["did", "rank", "score", "gap", "risk", "verdict", *signals, "is_suspect",
                    "document"]].rename(columns={"rank": rank})
 config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value=0.0, max_value=1.0,

@@ -16,7 +16,7 @@ from analysis import workspace as ws
 from analysis.measure import compare
 from analysis.scoring.file_rank import rank_label, say_rank
 from analysis.strategies import create, registry
-from dashboard import charts, sampling, session, ui
+from dashboard import charts, embeddings, sampling, session, ui
 
 view = session.view()
 st.title("Compare strategies")
@@ -165,7 +165,11 @@ overlap_col.plotly_chart(charts.heatmap(jaccard(key, specs, view.seed),
                                         title="Overlap: Jaccard index of chosen (query, document) pairs"),
                          key="jaccard")
 if session.clusters() is None:
-    cluster_col.info("No document clusters: this pool has neither a cluster column nor embeddings.")
+    with cluster_col:
+        if not embeddings.offer("the cluster distribution", key="compare_encode") \
+                and not session.can_embed():
+            st.info("No document clusters: these candidates have neither a cluster column nor "
+                    "embeddings.")
 else:
     shares = pd.concat([cluster_shares(key, specs_of[name], view.seed, name) for name in names],
                        ignore_index=True)
