@@ -45,3 +45,24 @@ def offer(what: str, *, key: str) -> bool:
         _need.clear()
         st.rerun()
     return False
+
+
+def own_pairs_offer(nset) -> None:
+    """The Data page's first choice for a file without scores: score only its own pairs (its
+    queries and the documents its pairs name, with the packaged model), with the estimate."""
+    from analysis.scoring.estimate import estimate_build
+    from analysis.scoring.own_pairs import own_pairs_texts
+
+    estimate = estimate_build(own_pairs_texts(nset), cache_dir=ws.workspace_dir())
+    st.info("This file carries no scores. **First choice: score only its own pairs**: encode "
+            f"its queries and the documents its pairs name, nothing else ({estimate.describe()}); "
+            "the file then opens ranked by that score (file rank). Or re-mine the whole corpus "
+            "below (a pool).")
+    if st.button("Score its own pairs", type="primary", key="own_pairs"):
+        st.button("Cancel", key="cancel_own_pairs")  # any rerun stops the scoring
+        bar = ui.ProgressBar(f"Scoring its own pairs ({estimate.describe()})")
+        with ui.reported("Cannot score the pairs"):
+            ws.ensure_own_scores(nset, session.data_sha(), progress=bar)
+        bar.done()
+        session._dataset.clear()  # reloaded with the kept scores
+        st.rerun()

@@ -74,7 +74,9 @@ def pool_settings() -> ws.PoolSettings:
 # -- dataset ------------------------------------------------------------------------------------
 @st.cache_resource(max_entries=4, show_spinner="Loading the data ...")
 def _dataset(path: str, sha: str, fmt: str) -> NegativeSet:
-    return ws.load_dataset(path, format=fmt or None)
+    nset = ws.load_dataset(path, format=fmt or None)
+    # a file without scores whose own pairs were scored (Data page) opens with those scores
+    return nset if nset.has_scores else (ws.with_own_scores(nset, sha) or nset)
 
 
 def data_sha() -> str:
@@ -202,7 +204,7 @@ def _embeddings(key: str, path: str, fmt: str, model: str, top_n: int, ce: str):
 def can_embed() -> bool:
     """Whether the candidates record the model that embeds them: the pool's, or the one a
     file's own candidates are tagged with (a synthetic pool records none)."""
-    from analysis.workspace.embed import embedding_spec
+    from analysis.workspace.data import embedding_spec
 
     return bool(embedding_spec(candidates()).get("model_identity"))
 

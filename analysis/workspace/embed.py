@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from analysis.model import NegativeSet
 from analysis.scoring.estimate import Estimate, estimate_build
+from analysis.workspace.data import embedding_spec, workspace_dir
 
 EMBEDDING = "embedding"
 
@@ -27,11 +28,6 @@ def with_embedding_model(nset: NegativeSet, model: str | None = None) -> Negativ
     spec = {"model": model or None, "model_identity": model_identity(resolve_model(model or None)),
             "query_prompt": None, "document_prompt": None}
     return nset.with_pairs(nset.pairs, meta={**nset.meta, EMBEDDING: spec})
-
-
-def embedding_spec(nset: NegativeSet) -> dict:
-    """The model settings ``nset``'s texts are embedded with: its pool's, else its tag."""
-    return nset.meta.get("pool") or nset.meta.get(EMBEDDING) or {}
 
 
 @dataclass(frozen=True)
@@ -70,3 +66,58 @@ def embedding_need(nset: NegativeSet, *, cache_dir: str | os.PathLike | None = N
         found, _ = cache.lookup(text_keys(texts))
         cached += int(np.count_nonzero(found))
     return Need(texts=total, cached=cached, estimate=estimate_build(total - cached, cache_dir=rates_dir))
+
+
+# -- a file's own pairs, scored once and kept in the workspace cache -----------------------------
+def own_scores_file(data_sha: str, cache_dir: str | os.PathLike | None = None):
+    """Where the own-pair scores of the data with this sha256 are kept (packaged model)."""
+    return workspace_dir(cache_dir) / "own-scores" / f"{data_sha[:16]}.parquet"
+
+
+def with_own_scores(nset: NegativeSet, data_sha: str, *,
+                    cache_dir: str | os.PathLike | None = None) -> NegativeSet | None:
+    """``nset`` with its own pairs' kept scores, or None when they were never scored (or the
+    kept scores do not match its pairs)."""
+    import pandas as pd
+
+    from analysis.scoring.own_pairs import OWN_PAIR_SCORES
+
+    path = own_scores_file(data_sha, cache_dir)
+    if not path.is_file():
+        return None
+    kept = pd.read_parquet(path)
+    pairs = nset.pairs
+    if len(kept) != len(pairs) or not (kept["qid"].to_numpy() == pairs["qid"].astype(str).to_numpy()).all() \
+            or not (kept["did"].to_numpy() == pairs["did"].astype(str).to_numpy()).all():
+        return None
+    meta = {**nset.meta, OWN_PAIR_SCORES: {"model": None, "kept": str(path)}}
+    return nset.with_pairs(pairs.assign(score=kept["score"].to_numpy()), meta=meta)
+
+
+def ensure_own_scores(nset: NegativeSet, data_sha: str, *, progress=None,
+                      cache_dir: str | os.PathLike | None = None) -> NegativeSet:
+    """Score ``nset``'s own pairs with the packaged model (``analysis.scoring.own_pairs``) unless
+    already kept; keeps them (written to a temporary file, then renamed) and records the rate."""
+    import time
+
+    import pandas as pd
+
+    from analysis.scoring.estimate import record_rate
+    from analysis.scoring.own_pairs import own_pairs_texts, score_own_pairs
+
+    found = with_own_scores(nset, data_sha, cache_dir=cache_dir)
+    if found is not None:
+        return found
+    started = time.monotonic()
+    scored = score_own_pairs(nset, progress=progress)
+    record_rate("local", own_pairs_texts(nset), time.monotonic() - started,
+                cache_dir=workspace_dir(cache_dir))
+    path = own_scores_file(data_sha, cache_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    table = pd.DataFrame({"qid": nset.pairs["qid"].astype(str).to_numpy(),
+                          "did": nset.pairs["did"].astype(str).to_numpy(),
+                          "score": scored.pairs["score"].to_numpy()})
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    table.to_parquet(partial, index=False)
+    os.replace(partial, path)
+    return scored
