@@ -159,7 +159,8 @@ def test_unreadable_rows_are_counted_listed_and_downloadable(monkeypatch, small_
     skipped = at.dataframe[1].value
     assert skipped["line"].tolist() == [2] and skipped["file"].str.endswith("mixed.jsonl").all()
     assert {"Skipped rows (CSV)", "Skipped rows (JSON)"} <= {b.label for b in at.get("download_button")}
-    assert any("has not been built yet" in i.value for i in at.info)  # no model loaded unasked
+    assert any("carries no scores" in i.value and "score only its own pairs" in i.value
+               for i in at.info)  # own pairs offered first; no model loaded unasked
 
 
 @pytest.mark.parametrize("content, expected", [
