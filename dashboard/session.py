@@ -13,6 +13,7 @@ Caching rules (DESIGN.md section 8):
 from __future__ import annotations
 
 import json
+import time
 
 import streamlit as st
 
@@ -215,12 +216,17 @@ def embeddings(*, encode_missing: bool = False, progress=None):
     args = _pool_args()
     if not can_embed():
         return None
+    missed = st.session_state.setdefault("embeddings_missed", {})  # pool key -> when
     if encode_missing:
         ws.pool_embeddings(_candidates(*args), encode_missing=True, progress=progress)
+        missed.clear()
+    if time.monotonic() - missed.get(args[0], -60.0) < 60:  # looked up a moment ago: one
+        return None                                      # lookup per minute, not per call
     try:
         with ui.reported("Cannot read the embeddings"):
             return _embeddings(*args)
     except LookupError:
+        missed[args[0]] = time.monotonic()
         return None
 
 
