@@ -91,3 +91,11 @@ def test_the_data_page_sets_the_sample(mined, monkeypatch):
     next(b for b in at.button if b.label == "Apply").click().run()
     assert_clean(at)
     assert any("a random sample of 40 of 120 queries (seed 0)" in c.value for c in at.caption)
+
+
+def test_a_pool_file_is_sampled_the_same_way(small_pool, monkeypatch, tmp_path):
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
+    at = page(open_app(monkeypatch, small_pool, query={"sample": "10"}), "overview")
+    assert_clean(at)
+    assert at.metric[0].value == "10"
+    assert any("a random sample of 10 of 30 queries (seed 0)" in c.value for c in at.caption)
