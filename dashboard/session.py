@@ -13,6 +13,7 @@ Caching rules (DESIGN.md section 8):
 from __future__ import annotations
 
 import json
+import time
 
 import streamlit as st
 
@@ -74,7 +75,9 @@ def pool_settings() -> ws.PoolSettings:
 # -- dataset ------------------------------------------------------------------------------------
 @st.cache_resource(max_entries=4, show_spinner="Loading the data ...")
 def _dataset(path: str, sha: str, fmt: str) -> NegativeSet:
-    return ws.load_dataset(path, format=fmt or None)
+    nset = ws.load_dataset(path, format=fmt or None)
+    # a file without scores whose own pairs were scored (Data page) opens with those scores
+    return nset if nset.has_scores else (ws.with_own_scores(nset, sha) or nset)
 
 
 def data_sha() -> str:
@@ -92,26 +95,41 @@ def dataset() -> NegativeSet:
 
 
 # -- candidates: the file's own (scored file) or a pool --------------------------------------------
+def sample_size() -> int:
+    """Queries analysed: 0 = all, else a seeded random sample (``state.sample_size``)."""
+    return state.sample_size(view(), len(dataset().queries))
+
+
 def pool_key() -> str:
-    """Identity of the current candidates: data sha256, loader override, and either ``file``
-    (a scored file's own candidates, no model) or the pool settings' key."""
+    """Identity of the current candidates: data sha256, loader override, either ``file``
+    (a scored file's own candidates, no model) or the pool settings' key, and the query sample
+    (``#sample=N,seed=S``) when one is analysed."""
     current = view()
+    sampled = f"#sample={sample_size()},seed={current.seed}" if sample_size() else ""
     if candidates_kind() == "file":
-        return f"{data_sha()}|{current.format}|file"
+        return f"{data_sha()}|{current.format}|file{sampled}"
     with ui.reported("Pool settings"):
-        return f"{data_sha()}|{current.format}|{pool_settings().key()}"
+        return f"{data_sha()}|{current.format}|{pool_settings().key()}{sampled}"
 
 
 @st.cache_resource(max_entries=3, show_spinner="Reading the candidates ...")
 def _pool(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> NegativeSet:
+    key, _, sampled = key.partition("#sample=")
     sha = key.split("|", 1)[0]
     nset = _dataset(path, sha, fmt)
     if key.endswith("|file"):
         from analysis.scoring.file_rank import file_candidates
 
-        return file_candidates(nset)
-    settings = ws.PoolSettings(model=model, top_n=top_n, cross_encoder=ce)
-    return ws.ensure_pool(nset, sha, settings, format=fmt or None)
+        found = ws.with_embedding_model(file_candidates(nset), model)  # encoded on request only
+    else:
+        found = ws.ensure_pool(nset, sha, ws.PoolSettings(model=model, top_n=top_n, cross_encoder=ce),
+                               format=fmt or None)
+    if not sampled:
+        return found
+    from analysis.measure.query_sample import sample_queries
+
+    size, _, seed = sampled.partition(",seed=")
+    return sample_queries(found, int(size), seed=int(seed))
 
 
 def pool_ready() -> bool:
@@ -185,8 +203,11 @@ def _embeddings(key: str, path: str, fmt: str, model: str, top_n: int, ce: str):
 
 
 def can_embed() -> bool:
-    """Whether the pool records the model that scored it (a synthetic pool does not)."""
-    return bool((candidates().meta.get("pool") or {}).get("model_identity"))
+    """Whether the candidates record the model that embeds them: the pool's, or the one a
+    file's own candidates are tagged with (a synthetic pool records none)."""
+    from analysis.workspace.data import embedding_spec
+
+    return bool(embedding_spec(candidates()).get("model_identity"))
 
 
 def embeddings(*, encode_missing: bool = False, progress=None):
@@ -195,12 +216,17 @@ def embeddings(*, encode_missing: bool = False, progress=None):
     args = _pool_args()
     if not can_embed():
         return None
+    missed = st.session_state.setdefault("embeddings_missed", {})  # pool key -> when
     if encode_missing:
         ws.pool_embeddings(_candidates(*args), encode_missing=True, progress=progress)
+        missed.clear()
+    if time.monotonic() - missed.get(args[0], -60.0) < 60:  # looked up a moment ago: one
+        return None                                      # lookup per minute, not per call
     try:
         with ui.reported("Cannot read the embeddings"):
             return _embeddings(*args)
     except LookupError:
+        missed[args[0]] = time.monotonic()
         return None
 
 

@@ -13,7 +13,9 @@ URL keys:
 ``model``   bi-encoder name or path (absent: the packaged all-MiniLM-L6-v2)
 ``top_n``   candidates per query in the pool
 ``ce``      cross-encoder name or path (absent: none)
-``seed``    the seed every strategy draws with
+``seed``    the seed every strategy draws with (and the query sample)
+``sample``  queries analysed: ``N`` = a seeded random sample of N, ``0`` = the whole file;
+            absent = automatic (a sample of 2,000 above 20,000 queries, else the whole file)
 ``s``       one per compared strategy: ``NAME`` or ``NAME:KEY=VALUE,KEY=VALUE`` (only
             parameters that differ from the declared defaults), the CLI's syntax
 ``q``       Browse: the query id shown
@@ -40,6 +42,8 @@ DEFAULT_STRATEGIES = (
     ("simans", {}),
     ("random", {}),
 )
+AUTO_SAMPLE = -1  # View.sample: automatic (see sample_size)
+LARGE_FILE = 20_000  # queries above which a file opens on a sample
 BROWSE_FILTERS = ("all", "suspects", "reviewed")
 MAP_COLOURS = ("role", "strategy", "cluster", "risk")
 
@@ -55,6 +59,7 @@ class View:
     top_n: int = DEFAULT_TOP_N
     cross_encoder: str = ""
     seed: int = 0
+    sample: int = AUTO_SAMPLE
     strategies: list[tuple[str, dict[str, Any]]] = field(
         default_factory=lambda: [(name, dict(params)) for name, params in DEFAULT_STRATEGIES])
     query: str = ""
@@ -67,7 +72,21 @@ class View:
 
 
 _SCALARS = {"data": "data", "format": "format", "model": "model", "top_n": "top_n",
-            "cross_encoder": "ce", "seed": "seed", "query": "q", "only": "only", "color": "color"}
+            "cross_encoder": "ce", "seed": "seed", "sample": "sample", "query": "q", "only": "only",
+            "color": "color"}
+
+
+def sample_size(view: View, num_queries: int) -> int:
+    """How many queries the app analyses: 0 = all of them; else a seeded random sample.
+
+    Automatic (``AUTO_SAMPLE``): ``DEFAULT_SAMPLE`` (2,000) when the file has more than
+    ``LARGE_FILE`` queries, else all; a size at or above the file's query count means all."""
+    from analysis.measure.query_sample import DEFAULT_SAMPLE
+
+    wanted = view.sample
+    if wanted == AUTO_SAMPLE:
+        wanted = DEFAULT_SAMPLE if num_queries > LARGE_FILE else 0
+    return wanted if 0 < wanted < num_queries else 0
 
 
 def encode_strategy(name: str, params: Mapping[str, Any]) -> str:
@@ -136,6 +155,10 @@ def from_query(params: Mapping[str, str | list[str]], *, default_data: str) -> t
             except ValueError:
                 problems.append(f"URL parameter {key}={text!r} is not an integer; using "
                                 f"{getattr(view, attr)}")
+                continue
+            if attr == "sample" and value < AUTO_SAMPLE:
+                problems.append(f"URL parameter sample={value} must be a size, 0 (the whole "
+                                "file) or absent (automatic); using automatic")
                 continue
             if attr == "top_n" and value < 1:
                 problems.append(f"URL parameter top_n={value} must be at least 1; using {view.top_n}")

@@ -12,6 +12,7 @@ Rules kept here so every page follows them:
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -35,17 +36,25 @@ class ProgressBar:
     """A ``progress(done, total, stage)`` callback drawing one st.progress bar per call site.
 
     The library reports stages ("query", "document", "search", "cross-encoder", ...); the bar
-    shows the current stage and its count, and is removed by :meth:`done`.
+    shows the current stage, its count and the stage's time left (extrapolated from its progress
+    so far, ``analysis.scoring.estimate.time_left``), and is removed by :meth:`done`.
     """
 
     def __init__(self, title: str):
         self._title = title
         self._slot = st.empty()
         self._slot.progress(0.0, text=f"{title}: starting")
+        self._stage: tuple[str, float] = ("", 0.0)  # the current stage and when it started
 
     def __call__(self, done: int, total: int, stage: str) -> None:
+        from analysis.scoring.estimate import time_left
+
+        now = time.monotonic()
+        if self._stage[0] != stage:
+            self._stage = (stage, now)
         share = min(max(done / total, 0.0), 1.0) if total else 1.0
-        self._slot.progress(share, text=f"{self._title}: {stage} {done:,}/{total:,}")
+        left = time_left(done, total, now - self._stage[1])
+        self._slot.progress(share, text=f"{self._title}: {stage} {done:,}/{total:,} · {left}")
 
     def done(self) -> None:
         self._slot.empty()

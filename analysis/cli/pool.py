@@ -46,6 +46,11 @@ def register(subparsers) -> None:
                         help="encoding actors with --engine ray (default 2)")
     parser.add_argument("--device", help="torch device for the models (default: sentence-transformers' choice)")
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--own-pairs", action="store_true",
+                        help="score only INPUT's own pairs (its queries and the documents its "
+                             "pairs name, with --model) and write them with scores as FlagEmbedding "
+                             "JSONL (pos_scores/neg_scores) to --out: the cheap first look at a "
+                             "file without scores; stats/compare/sample read the result")
     parser.add_argument("--out", required=True, metavar="POOL.parquet", help="pool file to write")
     parser.set_defaults(func=run)
 
@@ -67,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
 
         hf_logging.disable_progress_bar()
     nset = load(args.input, format=args.format)
+    if args.own_pairs:
+        return own_pairs(nset, args)
     corpus = None
     if args.corpus:
         corpus, skipped = load_corpus(args.corpus, format=args.corpus_format)
@@ -111,6 +118,34 @@ def run(args: argparse.Namespace) -> int:
         print(f"merged equal texts: {merged['documents']:,} documents into others "
               f"({merged['positive_copies']:,} of them copies of a positive, masked as the positive), "
               f"{merged['queries']:,} queries")
+    return 0
+
+
+def own_pairs(nset, args: argparse.Namespace) -> int:
+    """``--own-pairs``: score the input's own pairs, write FlagEmbedding JSONL with scores."""
+    import time
+
+    from analysis.export.training_data import write_training_data
+    from analysis.scoring.estimate import estimate_build, record_rate
+    from analysis.scoring.own_pairs import own_pairs_texts, score_own_pairs
+
+    texts = own_pairs_texts(nset)
+    print(f"scoring the input's own pairs: {estimate_build(texts).describe()}", file=sys.stderr)
+    progress, started = TqdmProgress(disable=args.quiet), time.monotonic()
+    try:
+        scored = score_own_pairs(nset, model=args.model, batch_size=args.batch_size,
+                                 progress=progress)
+    finally:
+        progress.close()
+    record_rate("local", texts, time.monotonic() - started)
+    pairs = scored.pairs.assign(source=scored.pairs["source"].astype(str).iloc[:1].tolist()[0]
+                                if len(scored.pairs) else "input")
+    path, notes = write_training_data(scored.with_pairs(pairs), args.out, format="flagembedding",
+                                      scores=True, keep_empty=True)
+    print(f"wrote {path}: {len(scored.pairs):,} pairs of {len(scored.queries):,} queries scored "
+          f"({texts:,} texts); open it with stats, compare or the dashboard (file rank)")
+    for note in notes:
+        print(note, file=sys.stderr)
     return 0
 
 

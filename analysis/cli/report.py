@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 
+from analysis.cli.candidates import add_sample_option
+
 DEFAULT_STRATEGIES = ("top_k", "margin:relative_margin=0.05", "random")
 
 
@@ -28,6 +30,7 @@ def register(subparsers) -> None:
     parser.add_argument("--num-negatives", type=int, default=None, metavar="K",
                         help="negatives per query for every strategy whose spec sets none")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_sample_option(parser)
     parser.add_argument("--top-n", type=int, default=100,
                         help="candidates per query when INPUT must be pooled (default 100)")
     parser.add_argument("--title", default="NegLens report", help="the report's title")
@@ -51,6 +54,10 @@ def run(args: argparse.Namespace) -> int:
         from analysis.scoring.pool import build_pool
 
         nset = build_pool(nset, top_n=args.top_n)
+    if args.sample:
+        from analysis.measure.query_sample import sample_queries
+
+        nset = sample_queries(nset, args.sample, seed=args.seed)
     from analysis.false_negatives.review import ReviewStore
 
     report = build_report(nset, strategies, seed=args.seed, title=args.title, source=args.input,

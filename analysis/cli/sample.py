@@ -17,6 +17,8 @@ from __future__ import annotations
 import json
 import sys
 
+from analysis.cli.candidates import add_sample_option
+
 FORMATS = ("sentence-transformers", "flagembedding", "tevatron")
 
 
@@ -32,6 +34,7 @@ def register(subparsers) -> None:
     parser.add_argument("--num-negatives", type=int, default=None, metavar="K",
                         help="negatives per query (default: the strategy's)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    add_sample_option(parser)
     parser.add_argument("--out", required=True, help="file to write")
     parser.add_argument("--format", default="sentence-transformers",
                         help=f"output format: {', '.join(FORMATS)} (or NAME/LAYOUT)")
@@ -67,7 +70,7 @@ def run(args) -> int:
     from analysis.export.training_data import write_training_data
 
     strategy = strategy_from_args(args.strategy, args.param, args.num_negatives)
-    pool = load_candidates(args.pool)
+    pool = load_candidates(args.pool, sample=args.sample, seed=args.seed)
     selection = strategy.select(pool, np.random.default_rng(args.seed))
     output = f"{args.format}/{args.layout}" if args.layout else args.format
     # every query's positives; the writer drops what the layout cannot hold (as `apply` does)

@@ -87,20 +87,20 @@ def load_inputs(settings: Settings, *, base=None, data=None) -> tuple[NegativeSe
     return nset, corpus
 
 
-def load_pool(settings: Settings, *, base=None, data=None, cache_dir=None,
+def _load_pool(settings: Settings, *, base=None, data=None, cache_dir=None,
               progress: Progress | None = None) -> NegativeSet:
-    """The candidate pool the settings describe (read, or rebuilt from the raw dataset)."""
+    """The pool the settings describe (read, or rebuilt from the raw dataset), unsampled."""
     from analysis.formats.pool import read_pool
 
     if settings.dataset["kind"] == "pool":
-        return candidate_pool(read_pool(dataset_path(settings, base=base, data=data)))
+        return read_pool(dataset_path(settings, base=base, data=data))
     from analysis.scoring.pool import build_pool
 
     nset, corpus = load_inputs(settings, base=base, data=data)
     if not settings.pool:  # sampled as loaded: a scored file's own candidates, by file rank
         from analysis.scoring.file_rank import as_candidates
 
-        return candidate_pool(as_candidates(nset) or nset)
+        return as_candidates(nset) or nset
     spec = settings.pool
     corpus_entry = settings.dataset.get("corpus")
     pool = build_pool(nset, corpus=corpus, corpus_name=corpus_entry["path"] if corpus_entry else None,
@@ -108,6 +108,18 @@ def load_pool(settings: Settings, *, base=None, data=None, cache_dir=None,
                       document_prompt=spec.get("document_prompt"), top_n=spec["top_n"],
                       cross_encoder=spec.get("cross_encoder"), cache_dir=cache_dir,
                       merge_texts=spec.get("merged_equal_texts") is not None, progress=progress)
+    return pool
+
+
+def load_pool(settings: Settings, *, base=None, data=None, cache_dir=None,
+              progress: Progress | None = None) -> NegativeSet:
+    """The candidate pool the settings describe (read, or rebuilt from the raw dataset), with
+    the recorded query sample drawn as the run drew it."""
+    pool = _load_pool(settings, base=base, data=data, cache_dir=cache_dir, progress=progress)
+    if settings.sample:
+        from analysis.measure.query_sample import sample_queries
+
+        pool = sample_queries(pool, settings.sample["n"], seed=settings.sample["seed"])
     return candidate_pool(pool)
 
 

@@ -101,6 +101,10 @@ def _header(pool: NegativeSet, strategies: Mapping, seed: int, title: str, sourc
                   f"model {spec.get('model') or 'all-MiniLM-L6-v2'}"]
         if spec.get("cross_encoder"):
             facts.append(f"cross-encoder {spec['cross_encoder']}")
+    from analysis.measure.query_sample import sample_note
+
+    if sample_note(pool):
+        facts.insert(0, f"analysed {sample_note(pool)}")
     items = "".join(f"<li><b>{_e(label)}</b>: {_e(s.summary)} <code>{_e(json.dumps(s.params))}"
                     f"</code></li>" for label, s in strategies.items())
     where = f"<p class='meta'>Input: <code>{_e(source)}</code></p>" if source else ""

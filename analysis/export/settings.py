@@ -7,7 +7,7 @@ Layout (``analysis/export/schema/settings.schema.json`` is the authority; ``form
                  "files": [{"path", "sha256", "bytes"}, ...], "corpus": null|{...}},
      "pool": {"model", "model_identity", "top_n", "query_prompt", "document_prompt",
               "cross_encoder", "max_positives"},
-     "strategy": {"name", "params"}, "seed": int,
+     "strategy": {"name", "params"}, "seed": int, "sample": null|{"n", "of", "seed"},
      "filters": [<FilterCount.as_dict()>...], "selection": {"rows", "queries", "short_queries", "sha256"},
      "decisions": [{"qid", "did", "verdict", "time"}], "false_negatives": "drop"|"promote",
      "output": {"format": ..., "scores": true}}
@@ -25,6 +25,9 @@ Rules:
   stored absolute; a relative one (edited by hand) is taken relative to the settings file.
 - ``selection.sha256`` fingerprints the exported selection (:func:`selection_digest`), so
   ``apply`` can prove it reproduced the same rows in the same order.
+- ``sample`` is set when the run analysed a seeded random sample of queries (the candidates'
+  ``meta["query_sample"]``, ``analysis.measure.query_sample``): ``apply`` draws the same sample
+  of the candidates before the strategy.
 - Decisions are inline, ``verdict`` one of :data:`VERDICTS`; ``false_negatives`` says what a
   ``false_negative`` verdict does to the training data (drop the negative, or promote it to a
   positive, as RLHN does).
@@ -66,13 +69,16 @@ class Settings:
     false_negatives: str = "drop"
     output: dict | None = None
     created: str | None = None
+    sample: dict | None = None
 
     def as_dict(self) -> dict:
         doc = {"format_version": FORMAT_VERSION}
         if self.created:
             doc["created"] = self.created
-        doc.update(dataset=self.dataset, pool=self.pool, strategy=self.strategy, seed=self.seed,
-                   filters=list(self.filters), selection=self.selection,
+        doc.update(dataset=self.dataset, pool=self.pool, strategy=self.strategy, seed=self.seed)
+        if self.sample:
+            doc["sample"] = self.sample
+        doc.update(filters=list(self.filters), selection=self.selection,
                    decisions=list(self.decisions), false_negatives=self.false_negatives)
         if self.output:
             doc["output"] = self.output
@@ -154,6 +160,7 @@ def from_run(data: str | os.PathLike, *, strategy, seed: int, pool=None, selecti
                    "short_queries": report.num_short, "sha256": selection_digest(pool, selection)}
     settings = Settings(
         dataset=dataset, strategy=_jsonable(strategy_doc), seed=seed, pool=pool_doc,
+        sample=_jsonable(pool.meta.get("query_sample")) if pool is not None else None,
         filters=_jsonable(filters), selection=summary, decisions=check_decisions(decisions),
         false_negatives=false_negatives,
         output=_output(output_format, output_scores),
@@ -272,4 +279,4 @@ def loads(doc: Any, *, file: str | None = None) -> Settings:
                     pool=doc.get("pool"), filters=doc.get("filters", []),
                     selection=doc.get("selection"), decisions=doc["decisions"],
                     false_negatives=doc["false_negatives"], output=doc.get("output"),
-                    created=doc.get("created"))
+                    created=doc.get("created"), sample=doc.get("sample"))

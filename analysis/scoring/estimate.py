@@ -71,6 +71,23 @@ def estimate_build(n_texts: int, *, engine: str = "local", cache_dir=None) -> Es
                     measured=bool(found))
 
 
+def time_left(done: int, total: int, elapsed_s: float) -> str:
+    """Time left of a running stage, from its progress so far: "about 7 min left".
+
+    Extrapolates the stage's mean rate (``elapsed_s`` for ``done`` of ``total``); says
+    "estimating time left" until there is progress to go by (no item done, or under a second)."""
+    if total <= 0 or done >= total:
+        return "finishing"
+    if done <= 0 or elapsed_s < 1:
+        return "estimating time left"
+    left = elapsed_s * (total - done) / done
+    if left < 90:
+        return f"about {max(1, round(left))} s left"
+    if left < 90 * 60:
+        return f"about {round(left / 60)} min left"
+    return f"about {left / 3600:.1f} h left"
+
+
 def pool_texts(nset) -> int:
     """Texts a corpus pool of ``nset`` encodes: its queries and its documents."""
     return len(nset.queries) + len(nset.docs)

@@ -69,6 +69,21 @@ def rank_kind(nset: NegativeSet) -> str | None:
     return CORPUS_RANK if nset.has_ranks else None
 
 
+def rank_label(nset: NegativeSet) -> str:
+    """The name a front end gives ``rank``: "file rank", "corpus rank", or plain "rank"."""
+    return rank_kind(nset) or "rank"
+
+
+def say_rank(text: str, label: str) -> str:
+    """``text`` with its "rank" / "raw rank" / "corpus rank" words naming ``label`` instead
+    (a strategy's filter rule written for a corpus pool, shown on a file's candidates)."""
+    import re
+
+    if label == "rank":
+        return text
+    return re.sub(r"\b(?:raw |corpus |file )?rank(s?)\b", lambda m: label + m.group(1), text)
+
+
 def as_candidates(nset: NegativeSet) -> NegativeSet | None:
     """What strategies can choose from without a model: ``nset`` itself when it is a pool or
     carries its own ranks and scores (a TREC run), its file's candidates when it carries scores

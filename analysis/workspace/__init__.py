@@ -54,6 +54,12 @@ from analysis.workspace.data import (
                                        store_upload,
                                        workspace_dir,
 )
+from analysis.workspace.embed import (
+                                       embedding_need,
+                                       ensure_own_scores,
+                                       with_embedding_model,
+                                       with_own_scores,
+)
 from analysis.workspace.export import export_settings, training_file
 from analysis.workspace.tables import (
                                        bin_edges,
@@ -68,8 +74,10 @@ from analysis.workspace.tables import (
 )
 
 __all__ = ["DEFAULT_TOP_N", "PoolSettings", "bin_edges", "cached_pool", "cluster_shares",
-           "data_files", "display_path", "doc_clusters", "ecdf_grid", "ecdf_table", "ensure_pool",
-           "export_settings", "fingerprint", "histogram_table", "is_pool", "load_dataset",
-           "map_colours", "map_table", "overview_tables", "pool_embeddings", "pool_file",
-           "query_list", "query_negatives", "query_positives", "review_store", "select",
-           "store_upload", "suspects", "training_file", "with_texts", "workspace_dir"]
+           "data_files", "display_path", "doc_clusters", "ecdf_grid", "ecdf_table",
+           "embedding_need", "ensure_own_scores", "ensure_pool", "export_settings", "fingerprint",
+           "histogram_table", "is_pool", "load_dataset", "map_colours", "map_table",
+           "overview_tables", "pool_embeddings", "pool_file", "query_list", "query_negatives",
+           "query_positives", "review_store", "select", "store_upload", "suspects",
+           "training_file", "with_embedding_model", "with_own_scores", "with_texts",
+           "workspace_dir"]

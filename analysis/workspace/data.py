@@ -160,6 +160,12 @@ def pool_lock(target: Path):
 
 
 # -- embeddings of a pool (for the map) -----------------------------------------------------------
+def embedding_spec(nset: NegativeSet) -> dict:
+    """The model settings ``nset``'s texts are embedded with: its pool's, else the model a
+    file's own candidates are tagged with (``meta["embedding"]``, ``analysis.workspace.embed``)."""
+    return nset.meta.get("pool") or nset.meta.get("embedding") or {}
+
+
 def pool_embeddings(pool: NegativeSet, *, encode_missing: bool = False,
                     cache_dir: str | os.PathLike | None = None,
                     progress: Progress | None = None) -> tuple[np.ndarray, np.ndarray] | None:
@@ -172,7 +178,7 @@ def pool_embeddings(pool: NegativeSet, *, encode_missing: bool = False,
     """
     from analysis.scoring.embedding_cache import EmbeddingCache, text_keys
 
-    settings = pool.meta.get("pool") or {}
+    settings = embedding_spec(pool)  # a pool's model, or the one a file's candidates are tagged with
     identity = settings.get("model_identity")
     if not identity:
         raise DataError("this pool does not record the model that scored it, so its texts "

@@ -12,12 +12,15 @@ import streamlit as st
 from analysis import workspace as ws
 from analysis.false_negatives.review import VERDICTS
 from analysis.false_negatives.signals import SIGNAL_RULES
-from dashboard import session, ui
+from analysis.scoring.file_rank import rank_label
+from dashboard import embeddings, sampling, session, ui
 from dashboard.state import BROWSE_FILTERS
 
 view = session.view()
 st.title("Browse")
+sampling.caption()
 candidates = session.candidates()
+rank = rank_label(candidates)  # "file rank" on a scored file's own candidates
 table = session.suspects()
 store = session.reviews()
 with ui.reported("Cannot read the review decisions"):
@@ -63,7 +66,7 @@ next_col.button("Next", on_click=step, args=(1,), disabled=qids.index(view.query
 ui.show_passage("Query", labels[view.query])
 positives = ws.query_positives(candidates, view.query)
 for _, row in positives.iterrows():
-    ui.show_passage(f"Positive · rank {row['rank']} · score {row['score']:.4f}", row["document"])
+    ui.show_passage(f"Positive · {rank} {row['rank']} · score {row['score']:.4f}", row["document"])
 
 # -- its negatives -----------------------------------------------------------------------------
 negatives = ws.query_negatives(candidates, table, decisions, view.query, only=view.only)
@@ -72,8 +75,11 @@ st.subheader(f"Negatives ({len(negatives)})")
 with st.expander("What the signals mean"):
     for name in [s.removesuffix("_score") for s in signals] + ["risk"]:
         st.text(f"{name}: {SIGNAL_RULES[name]}")
+if session.can_embed() and session.embeddings() is None:
+    with st.expander("More signals: near duplicates and document clusters (need embeddings)"):
+        embeddings.offer("the near-duplicate signal and the document clusters", key="browse_encode")
 shown = negatives[["did", "rank", "score", "gap", "risk", "verdict", *signals, "is_suspect",
-                   "document"]]
+                   "document"]].rename(columns={"rank": rank})
 config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value=0.0, max_value=1.0,
                                              format="%.2f", width="small")
           for c in signals}
@@ -114,5 +120,5 @@ verdicts = decisions[decisions["qid"].astype(str) == view.query]["verdict"].valu
 st.text("Verdicts on this query: " + (", ".join(f"{v} {n}" for v, n in verdicts.items()) or "none")
         + f"  ·  saved at once to {ws.display_path(store.path)}")
 for _, row in picked.iterrows():
-    ui.show_passage(f"Negative {row['did']} · rank {row['rank']} · risk {row['risk']:.0%}",
+    ui.show_passage(f"Negative {row['did']} · {rank} {row[rank]} · risk {row['risk']:.0%}",
                     row["document"])

@@ -14,12 +14,14 @@ import streamlit as st
 
 from analysis import workspace as ws
 from analysis.measure import compare
+from analysis.scoring.file_rank import rank_label, say_rank
 from analysis.strategies import create, registry
 from analysis.workspace import review as rv
-from dashboard import charts, session, ui
+from dashboard import charts, embeddings, sampling, session, ui
 
 view = session.view()
 st.title("Compare strategies")
+sampling.caption()
 strategies = registry()
 candidates = session.candidates()
 
@@ -68,7 +70,7 @@ with st.expander("Selection reports: filter counts and shortfalls"):
         st.text(f"{name}: {len(sel):,} negatives for {sel.report.num_queries:,} queries "
                 f"(asked {sel.report.requested} each)")
         for line in sel.report.lines():
-            st.text("    " + line)
+            st.text("    " + say_rank(line, rank_label(candidates)))
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)
@@ -114,8 +116,9 @@ def cluster_shares(pool_key: str, spec: str, seed: int, name: str):
                              label=name)
 
 
-RANKS = {"raw rank (positives included)": "rank",
-         "rank among non-positives (sentence-transformers range_min)": "neg_rank"}
+RANK = rank_label(candidates)  # "file rank" on a scored file's own candidates
+RANKS = {f"{'raw rank' if RANK == 'corpus rank' else RANK} (positives included)": "rank",
+         f"{RANK} among non-positives (sentence-transformers range_min)": "neg_rank"}
 
 
 @st.fragment
@@ -124,10 +127,10 @@ def rank_charts() -> None:
     column = RANKS[label]
     hist_col, ecdf_col = st.columns(2)
     hist_col.plotly_chart(charts.overlaid_histogram(
-        distribution(column, "hist"), x=label, title="Rank distribution",
+        distribution(column, "hist"), x=label, title=f"{RANK.capitalize()} distribution",
         groups=names), key="rank_hist")
     ecdf_col.plotly_chart(charts.ecdf(
-        distribution(column, "ecdf"), x=label, title="Rank ECDF",
+        distribution(column, "ecdf"), x=label, title=f"{RANK.capitalize()} ECDF",
         groups=names), key="rank_ecdf")
 
 
@@ -148,6 +151,9 @@ st.caption("gap = s_pos - s_neg, s_pos the query's lowest positive score: near o
 st.subheader("Metrics")
 metrics = pd.concat([metrics_row(key, specs_of[name], view.seed, name) for name in names],
                     ignore_index=True)
+if RANK == "file rank":  # never a column that reads as a corpus rank
+    metrics = metrics.rename(columns={f"{how}_{col}": f"{how} {RANK}{among}" for how in ("mean", "median")
+                                      for col, among in (("rank", ""), ("neg_rank", " among non-positives"))})
 st.dataframe(metrics.drop(columns=["strategy"]).set_index("selection"),
              column_config={c: st.column_config.NumberColumn(format="%.3f")
                             for c in metrics.columns if metrics[c].dtype.kind == "f"})
@@ -165,7 +171,11 @@ overlap_col.plotly_chart(charts.heatmap(jaccard(key, specs, view.seed),
                                         title="Overlap: Jaccard index of chosen (query, document) pairs"),
                          key="jaccard")
 if session.clusters() is None:
-    cluster_col.info("No document clusters: this pool has neither a cluster column nor embeddings.")
+    with cluster_col:
+        if not embeddings.offer("the cluster distribution", key="compare_encode") \
+                and not session.can_embed():
+            st.info("No document clusters: these candidates have neither a cluster column nor "
+                    "embeddings.")
 else:
     shares = pd.concat([cluster_shares(key, specs_of[name], view.seed, name) for name in names],
                        ignore_index=True)

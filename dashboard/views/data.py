@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis import workspace as ws
 from analysis.formats import detect_format, formats
-from dashboard import session, ui
+from dashboard import embeddings, sampling, session, ui
 
 view = session.view()
 st.title("Data")
@@ -67,7 +67,9 @@ for col, (label, value) in zip(cols, [("Format", summary["format"]), ("Queries",
                                       ("Negatives", summary["negatives"]),
                                       ("Skipped rows", len(summary["skipped"]))]):
     col.metric(label, f"{value:,}" if isinstance(value, int) else str(value))
-st.caption(f"Scores in the file: {'yes' if summary['has_scores'] else 'no'} · "
+own_scored = bool(nset.meta.get("own_pair_scores"))
+scored = "no (its own pairs scored here)" if own_scored else "yes" if summary["has_scores"] else "no"
+st.caption(f"Scores in the file: {scored} · "
            f"ranks in the file: {'yes' if summary['has_ranks'] else 'no'}")
 st.dataframe(pd.DataFrame({"source": summary["sources"]}), hide_index=True)
 if summary["skipped"]:
@@ -80,6 +82,10 @@ if summary["skipped"]:
     right.download_button("Skipped rows (JSON)", json.dumps(summary["skipped"], indent=2),
                           "skipped_rows.json", mime="application/json")
 
+# -- which queries ----------------------------------------------------------------------------
+st.subheader("Queries analysed")
+sampling.control(len(nset.queries))
+
 # -- the candidates ------------------------------------------------------------------------------
 from analysis.scoring.estimate import estimate_build, pool_texts  # noqa: E402
 
@@ -89,16 +95,22 @@ if ws.is_pool(nset):
     st.info("This file already is a candidate pool: it is used as it is.")
     st.json(nset.meta.get("pool", {}), expanded=False)
 elif kind == "file":
-    st.success("This file carries scores, so it is analysed as it is: per query its positives "
+    st.success(f"{'Its own pairs are scored' if own_scored else 'This file carries scores'}, "
+               "so it is analysed as it is: per query its positives "
                "and negatives ordered by the file's score. Every page shows the **file rank** "
                "(position in that order, positives included), not a corpus rank. No model is "
-               "loaded and nothing is encoded.")
+               "loaded and nothing is encoded to open a page.")
+elif kind == "":
+    embeddings.own_pairs_offer(nset)
+if own_scored:
+    st.caption("Scores: its own pairs scored with the packaged all-MiniLM-L6-v2 (kept in the "
+               "workspace cache).")
 estimate = estimate_build(pool_texts(nset), cache_dir=ws.workspace_dir())
 if not ws.is_pool(nset):
     with st.expander("Re-mine from the whole corpus (build a pool)", expanded=kind == ""):
         if kind == "":
-            st.info("This file carries no scores and its pool has not been built yet: build "
-                    "one to analyse it (nothing is encoded until you press Build pool).")
+            st.caption("Second choice: a pool searches every corpus document for each query "
+                       "(nothing is encoded until you press Build pool).")
         st.caption(f"A pool {estimate.describe()}. The result is cached; pressing Cancel "
                    "(or leaving the page) stops the build and keeps nothing.")
         with st.form("pool_settings"):

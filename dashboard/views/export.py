@@ -16,10 +16,12 @@ from analysis.export.mappings import TARGETS, mapping
 from analysis.export.settings import check_decisions, loads
 from analysis.export.training_data import FORMATS
 from analysis.false_negatives.review import ACTIONS
-from dashboard import session, ui
+from analysis.measure.query_sample import sample_note
+from dashboard import sampling, session, ui
 
 view = session.view()
 st.title("Export")
+sampling.caption()
 if not view.strategies:
     st.info("Choose a strategy on the Compare page first.")
     st.stop()
@@ -38,7 +40,9 @@ action = right.radio("Negatives reviewed as false_negative", ACTIONS, horizontal
                      help="As RLHN does; true_negative and unsure verdicts change nothing.")
 selection = selections[name]
 st.text(f"{name}: {len(selection):,} negatives for {selection.report.num_queries:,} queries, "
-        f"seed {view.seed}, {len(decisions):,} review decision(s)")
+        f"seed {view.seed}, {len(decisions):,} review decision(s)"
+        + (f"; on {sample_note(candidates)} (recorded in the settings: apply draws the same "
+           "sample)" if sample_note(candidates) else ""))
 
 # -- settings ----------------------------------------------------------------------------------
 st.subheader("Settings file")

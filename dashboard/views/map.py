@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import workspace as ws
-from dashboard import charts, session, ui
+from dashboard import charts, embeddings, sampling, session, ui
 from dashboard.state import MAP_COLOURS
 
 MAX_POINTS = {"pca": 100_000, "umap": 20_000, "tsne": 20_000}
@@ -22,29 +22,15 @@ METHODS = {"pca": "PCA (instant)", "umap": "UMAP", "tsne": "t-SNE"}
 
 view = session.view()
 st.title("Map")
+sampling.caption()
 candidates = session.candidates()
 key = session.pool_key()
 
-if session.candidates_kind() == "file":
-    from analysis.scoring.estimate import estimate_build, pool_texts
-
-    st.info("The map draws embeddings, and this file's candidates came with scores only. It "
-            f"needs a pool, which {estimate_build(pool_texts(candidates), cache_dir=ws.workspace_dir()).describe()}: "
-            "build it on the Data page when you want the map.")
-    st.stop()
 if not session.can_embed():
     st.info("This pool does not record the model that scored it (a synthetic or foreign pool), "
             "so there are no embeddings to draw.")
     st.stop()
-embeddings = session.embeddings()
-if embeddings is None:
-    st.info("The embeddings of this pool's texts are not in the cache yet.")
-    if st.button("Encode the texts", type="primary"):
-        bar = ui.ProgressBar("Encoding")
-        with ui.reported("Cannot encode"):
-            session.embeddings(encode_missing=True, progress=bar)
-        bar.done()
-        st.rerun()
+if not embeddings.offer("the map", key="map_encode"):
     st.stop()
 
 left, right = st.columns([2, 3])

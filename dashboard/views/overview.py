@@ -11,13 +11,20 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import workspace as ws
+from analysis.scoring.file_rank import FILE_RANK, rank_label, say_rank
 from analysis.workspace import review as rv
-from dashboard import charts, session, ui
+from dashboard import charts, sampling, session, ui
 
 view = session.view()
 st.title("Overview")
+sampling.caption()
 pool = session.pool()
 selections = session.selections()
+rank = rank_label(pool)
+if rank == FILE_RANK:
+    st.caption("Candidates: the file's own positives and negatives with its own scores; every "
+               "rank here is a file rank (position in the file's score order per query, "
+               "positives included), not a corpus rank.")
 
 
 @st.cache_data(max_entries=8, show_spinner="Computing the statistics ...")
@@ -52,7 +59,8 @@ table = table.reindex(index=list(dict.fromkeys(stats["source"])),
 st.dataframe(table.rename_axis("group"), column_config={"Count": st.column_config.NumberColumn(format="%d")})
 
 left, right = st.columns(2)
-left.plotly_chart(charts.overlaid_histogram(data["scores"], x="bi-encoder score (cosine)",
+score_axis = "score in the file (the miner's)" if rank == FILE_RANK else "bi-encoder score (cosine)"
+left.plotly_chart(charts.overlaid_histogram(data["scores"], x=score_axis,
                                             title="Score distribution"), key="scores")
 right.plotly_chart(charts.overlaid_histogram(data["gaps"], x="gap = s_pos - s_neg",
                                              title="Gap distribution (negatives)"), key="gaps")
@@ -61,4 +69,5 @@ st.subheader("What each strategy's filters removed")
 st.caption("Sequential counts, as sentence-transformers prints them: each filter counts only "
            "what the earlier ones left. 'shortfall' counts queries that got fewer negatives "
            "than asked (never padded with random documents).")
-st.dataframe(data["filters"], hide_index=True)
+st.dataframe(data["filters"].assign(rule=[say_rank(str(r), rank) for r in data["filters"]["rule"]]),
+             hide_index=True)

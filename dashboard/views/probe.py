@@ -31,7 +31,7 @@ from analysis.probe import (
 from analysis.probe.compare import interval_text
 from analysis.probe.config import METRIC_LABELS, METRICS
 from analysis.strategies import registry
-from dashboard import charts, session, state, ui
+from dashboard import charts, sampling, session, state, ui
 
 view = session.view()
 
@@ -45,6 +45,7 @@ def kept(key: str, default):
 
 
 st.title("Probe training")
+sampling.caption()
 st.caption("Fine-tunes a fresh copy of the base model on each strategy's negatives and "
            "evaluates it and the untrained base on held-out queries (docs/probe.md).")
 

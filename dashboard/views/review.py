@@ -17,13 +17,15 @@ from streamlit_shortcuts import shortcut_button
 
 from analysis.false_negatives.queue import ReviewQueue
 from analysis.false_negatives.signals import SIGNAL_RULES
+from analysis.scoring.file_rank import rank_label
 from analysis.workspace import review as rv
-from dashboard import session, ui
+from dashboard import sampling, session, ui
 
 KEYS = [("false_negative", "False negative", "f"), ("true_negative", "True negative", "t"),
         ("unsure", "Unsure", "u"), ("skip", "Skip", "s")]
 
 st.title("Review")
+sampling.caption()
 candidates = session.candidates()
 store = session.reviews()
 state_key = f"review_queue:{session.pool_key()}:{store.path}"
@@ -107,7 +109,7 @@ with pos_col:
 with neg_col:
     st.caption(f"Negative {shown['did']}: is it a false negative?")
     st.markdown(rv.highlighted(shown["document"], words))
-st.text(f"rank {shown['rank']} · score {shown['score']:.4f} · gap {shown['gap']:.4f} · "
+st.text(f"{rank_label(candidates)} {shown['rank']} · score {shown['score']:.4f} · gap {shown['gap']:.4f} · "
         f"probability {queue.prob[row]:.1%}")
 st.text("signals: " + ", ".join(f"{k} {v:.2f}" for k, v in shown["signals"].items() if not np.isnan(v)))
 with st.expander("What the signals mean"):

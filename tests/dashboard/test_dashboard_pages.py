@@ -84,8 +84,8 @@ def test_browse_page_marks_negatives_and_the_verdict_survives_a_new_session(monk
     assert_clean(at)
     qid = at.selectbox(key="browse_query").value
     table = at.dataframe[0].value
-    assert {"rank", "score", "gap", "risk", "margin_score", "same_cluster_score"} <= set(table.columns)
-    assert table["rank"].is_monotonic_increasing
+    assert {"corpus rank", "score", "gap", "risk", "margin_score", "same_cluster_score"} <= set(table.columns)
+    assert table["corpus rank"].is_monotonic_increasing
     at.session_state[f"browse_table:{qid}:all"] = {"selection": {"rows": [0, 2], "columns": [],
                                                                  "cells": []}}
     at.run()
@@ -160,7 +160,8 @@ def test_unreadable_rows_are_counted_listed_and_downloadable(monkeypatch, small_
     skipped = at.dataframe[1].value
     assert skipped["line"].tolist() == [2] and skipped["file"].str.endswith("mixed.jsonl").all()
     assert {"Skipped rows (CSV)", "Skipped rows (JSON)"} <= {b.label for b in at.get("download_button")}
-    assert any("has not been built yet" in i.value for i in at.info)  # no model loaded unasked
+    assert any("carries no scores" in i.value and "score only its own pairs" in i.value
+               for i in at.info)  # own pairs offered first; no model loaded unasked
 
 
 @pytest.mark.parametrize("content, expected", [

@@ -22,3 +22,14 @@ def test_a_recorded_build_sets_the_rate_per_engine_and_survives_a_bad_file(tmp_p
     assert not estimate_build(10, engine="ray", cache_dir=tmp_path).measured
     (tmp_path / "rates.json").write_text("{not json")
     assert not estimate_build(10, cache_dir=tmp_path).measured  # unreadable: default, no crash
+
+
+def test_time_left_extrapolates_the_progress_so_far():
+    from analysis.scoring.estimate import time_left
+
+    assert time_left(0, 100, 5.0) == "estimating time left"
+    assert time_left(10, 100, 0.5) == "estimating time left"  # too early to tell
+    assert time_left(50, 100, 30.0) == "about 30 s left"
+    assert time_left(4_096, 100_000, 120.0) == "about 47 min left"
+    assert time_left(1_000, 100_000, 300.0) == "about 8.2 h left"
+    assert time_left(100, 100, 30.0) == "finishing"

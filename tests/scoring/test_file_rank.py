@@ -90,3 +90,12 @@ def test_cli_compare_on_a_scored_file_says_file_rank_and_never_rank_zero(capsys)
 def test_cli_compare_rankless_unscored_file_is_refused_with_the_fix(capsys):
     assert main(["compare", str(TEVATRON), "--strategy", "top_k"]) != 0
     assert "python -m analysis pool" in capsys.readouterr().err
+
+
+def test_rank_words_name_the_file_rank():
+    from analysis.scoring.file_rank import rank_label, say_rank
+
+    assert say_rank("the top raw ranks; rank < 5; corpus rank 2; ranking", "file rank") == \
+        "the top file ranks; file rank < 5; file rank 2; ranking"
+    assert say_rank("raw rank 3", "rank") == "raw rank 3"
+    assert rank_label(file_candidates(hand_set())) == "file rank"
