@@ -14,7 +14,14 @@ from apptest_helpers import REPO, assert_clean, open_app, page
 from analysis.formats import load
 from analysis.measure.query_sample import DEFAULT_SAMPLE, sample_queries
 from analysis.scoring.file_rank import file_candidates
-from dashboard.state import AUTO_SAMPLE, LARGE_FILE, View, from_query, sample_size, to_query
+from dashboard.state import (
+    AUTO_SAMPLE,
+    LARGE_FILE,
+    View,
+    from_query,
+    sample_size,
+    to_query,
+)
 
 MINED = REPO / "sample_data" / "mined" / "sentence_transformers_ntuple.jsonl"
 NOTE = "a random sample of 30 of 120 queries (seed 3)"
