@@ -1,11 +1,12 @@
 """Open what you mined (issue 15): a generated sentence-transformers n-tuple file with scores.
 
     .venv/bin/python benchmarks/open_mined.py --queries 100000 [--out /tmp/mined.jsonl]
+    .venv/bin/python benchmarks/open_mined.py --queries 1000000 --out /tmp/mined.parquet
 
 Writes N queries (~10 words) x (1 positive + 5 negatives, 30-90 words; a shared vocabulary so
 passages repeat across queries as mined ones do) with ``scores``, then, each in a fresh child
-process (its own peak RSS, ``VmHWM``): ``pandas.read_json(lines=True)`` of the file (the
-reference); ``analysis.formats.load`` + file candidates; the app in ``AppTest`` on the file:
+process (its own peak RSS, ``VmHWM``): ``pandas.read_json(lines=True)`` or ``read_parquet`` of
+the file (the reference); ``analysis.formats.load`` + file candidates; the app in ``AppTest`` on the file:
 Overview first render, Browse, Compare first render (six strategies) and a rerun after one
 parameter change, and whether torch / sentence_transformers were imported.
 """
@@ -24,23 +25,52 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 
 
-def generate(path: Path, queries: int, seed: int = 0) -> None:
+def rows(queries: int, seed: int = 0):
+    """The generated rows, one dict per query, the same for either file format."""
     rng = np.random.default_rng(seed)
     vocab = np.array([f"w{i}" for i in range(5000)])
     passages = [" ".join(rng.choice(vocab, rng.integers(30, 91))) for _ in range(max(1000, queries // 2))]
-    with path.open("w", encoding="utf-8") as out:
-        for q in range(queries):
-            idx = rng.choice(len(passages), 6, replace=False)
-            scores = np.sort(rng.uniform(0.2, 0.9, 6))[::-1].round(4).tolist()
-            row = {"anchor": f"query {q} " + " ".join(rng.choice(vocab, 8)),
-                   "positive": f"answer {q} " + passages[idx[0]]}
-            row.update({f"negative_{k}": passages[idx[k]] for k in range(1, 6)})
-            row["scores"] = scores
-            out.write(json.dumps(row) + "\n")
+    for q in range(queries):
+        idx = rng.choice(len(passages), 6, replace=False)
+        scores = np.sort(rng.uniform(0.2, 0.9, 6))[::-1].round(4).tolist()
+        row = {"anchor": f"query {q} " + " ".join(rng.choice(vocab, 8)),
+               "positive": f"answer {q} " + passages[idx[0]]}
+        row.update({f"negative_{k}": passages[idx[k]] for k in range(1, 6)})
+        row["scores"] = scores
+        yield row
+
+
+def generate(path: Path, queries: int, seed: int = 0, chunk: int = 100_000) -> None:
+    """JSONL, or Parquet (row groups of ``chunk`` queries) when ``path`` ends in .parquet."""
+    if path.suffix != ".parquet":
+        with path.open("w", encoding="utf-8") as out:
+            for row in rows(queries, seed):
+                out.write(json.dumps(row) + "\n")
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer, batch = None, []
+    for row in rows(queries, seed):
+        batch.append(row)
+        if len(batch) == chunk:
+            writer = _write(pa, pq, writer, path, batch)
+            batch = []
+    if batch or writer is None:
+        writer = _write(pa, pq, writer, path, batch)
+    writer.close()
+
+
+def _write(pa, pq, writer, path: Path, batch: list[dict]):
+    table = pa.Table.from_pylist(batch)
+    writer = writer or pq.ParquetWriter(path, table.schema)
+    writer.write_table(table)
+    return writer
 
 
 CHILD = {
-    "pandas": "import pandas as pd; pd.read_json(PATH, lines=True)",
+    "pandas": ("import pandas as pd; pd.read_parquet(PATH) if PATH.endswith('.parquet') "
+               "else pd.read_json(PATH, lines=True)"),
     "load": ("from analysis.formats import load; from analysis.scoring.file_rank import "
              "file_candidates; file_candidates(load(PATH))"),
     "app": r"""

@@ -1,0 +1,148 @@
+"""A sentence-transformers triplet or n-tuple Parquet file read as columns, not row by row.
+
+``sbert.load`` checks and merges every row in Python, which is what a file with a problem
+needs (each problem named with its row) but costs ~8x ``pandas.read_parquet`` on a million
+n-tuple rows. A file mined with ``mine_hard_negatives`` almost never has a problem, so this
+reads it with Arrow, checks the same rules column by column, and builds the same NegativeSet:
+the same ``text_id`` ids, queries and documents in order of first appearance, pairs in row
+order (positive, then negatives), a (query, document) met again merged into its first
+occurrence, the same source, format and meta.
+
+When any row would need the row reader (a missing or non-text cell, a blank text, a score
+list of another length or with a null or infinite value, a (query, document) met twice with
+another label or score: the cases the row reader skips or warns about) it returns None, and
+the caller reads the file row by row, so every problem is still reported with its row.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.formats._builder import text_id
+from analysis.model import RANK_UNKNOWN, DataError, NegativeSet
+
+LAYOUTS = ("triplet", "n-tuple")
+
+
+def read_columns(path: Path, columns: list[str], layout: str) -> NegativeSet | None:
+    """The set ``sbert.load`` would build from ``path``, or None where a row needs the row
+    reader. ``columns`` are the file's, ``layout`` the one they spell."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if layout not in LAYOUTS:
+        return None
+    names = [c for c in columns if c != "scores"]            # anchor, positive, negatives
+    table = pq.read_table(path, columns=columns)
+    rows, width = table.num_rows, len(names) - 1
+    if not rows or any(not _plain_text(table.column(n), pa) for n in names):
+        return None
+    scores = _scores(table.column("scores"), rows, width, pa) if "scores" in columns \
+        else np.full(rows * width, math.nan, dtype=np.float64)
+    if scores is None:
+        return None
+    qcodes, qtexts = _first_appearance([table.column(names[0])])
+    dcodes, dtexts = _first_appearance([table.column(n) for n in names[1:]])
+    del table
+    qids, dids = _ids(qtexts, "q", path), _ids(dtexts, "d", path)
+    if qids is None or dids is None:
+        return None                                           # a blank text: the row reader says where
+    qcol = np.repeat(qcodes, width)
+    label = np.tile(np.r_[1, np.zeros(width - 1, dtype=np.int8)].astype(np.int8), rows)
+    keep = _first_of_each_pair(qcol, dcodes, len(dids), label, scores)
+    if keep is None:
+        return None
+    pairs = pd.DataFrame({
+        "qid": pd.Categorical.from_codes(qcol[keep], categories=pd.Index(qids, dtype=object)),
+        "did": pd.Categorical.from_codes(dcodes[keep], categories=pd.Index(dids, dtype=object)),
+        "label": label[keep], "source": path.name,
+        "rank": np.full(int(keep.sum()), RANK_UNKNOWN, dtype=np.int32),
+        "score": scores[keep].astype(np.float32),
+    })
+    return NegativeSet(pd.DataFrame({"qid": qids, "text": _arrow_strings(qtexts)}),
+                       pd.DataFrame({"did": dids, "text": _arrow_strings(dtexts)}), pairs,
+                       format=f"sentence-transformers/{layout}", skipped=[],
+                       meta={"layout": layout, "warnings": []})
+
+
+def _plain_text(column, pa) -> bool:
+    return (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) \
+        and column.null_count == 0
+
+
+def _scores(column, rows: int, width: int, pa) -> np.ndarray | None:
+    """The scores flattened in row order (``width`` per row), or None unless every row holds
+    exactly ``width`` finite-or-NaN numbers."""
+    import pyarrow.compute as pc
+
+    if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)) \
+            or column.null_count or not pa.types.is_floating(column.type.value_type) \
+            and not pa.types.is_integer(column.type.value_type):
+        return None
+    lengths = pc.list_value_length(column).to_numpy()
+    if len(lengths) != rows or (lengths != width).any():
+        return None
+    values = pc.list_flatten(column)
+    if values.null_count:
+        return None
+    flat = values.to_numpy().astype(np.float64)
+    return None if np.isinf(flat).any() else flat
+
+
+def _first_appearance(columns: list) -> tuple[np.ndarray, object]:
+    """(codes in row order: row by row, column by column; the distinct texts in order of first
+    appearance as an Arrow array) for one or more equally long text columns."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    parts = [pc.dictionary_encode(c.cast(pa.large_string()).combine_chunks()) for c in columns]
+    merged = pc.dictionary_encode(pa.concat_arrays([p.dictionary for p in parts]))
+    offsets = np.cumsum([0] + [len(p.dictionary) for p in parts])
+    to_merged = merged.indices.to_numpy()
+    codes = np.column_stack([to_merged[offsets[i] + p.indices.to_numpy()]
+                             for i, p in enumerate(parts)]).ravel()
+    present, first = np.unique(codes, return_index=True)
+    order = present[np.argsort(first, kind="stable")]
+    position = np.empty(len(merged.dictionary), dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return position[codes], merged.dictionary.take(pa.array(order))
+
+
+def _ids(texts, prefix: str, path: Path) -> list[str] | None:
+    """``text_id`` of each text; None when one is blank. Two texts sharing an id is an error,
+    as in the row reader."""
+    ids = []
+    for text in texts.to_pylist():
+        if not text.strip():
+            return None
+        ids.append(text_id(text, prefix))
+    if len(set(ids)) != len(ids):
+        raise DataError("two different texts share one id: raise TEXT_ID_DIGITS", file=str(path))
+    return ids
+
+
+def _first_of_each_pair(qcol: np.ndarray, dcol: np.ndarray, ndocs: int, label: np.ndarray,
+                        score: np.ndarray) -> np.ndarray | None:
+    """Mask of the first occurrence of each (query, document); None when a later occurrence
+    differs in label or score (the row reader warns about those, naming both rows)."""
+    key = qcol * ndocs + dcol
+    again = pd.Series(key).duplicated().to_numpy()
+    if not again.any():
+        return np.ones(len(key), dtype=bool)
+    first_at = pd.Series(np.arange(len(key))).groupby(key).transform("min").to_numpy()
+    later, first = np.flatnonzero(again), first_at[again]
+    a, b = score[first].astype(np.float32), score[later].astype(np.float32)
+    same_score = (a == b) | (np.isnan(a) & np.isnan(b))
+    if (label[first] != label[later]).any() or not same_score.all():
+        return None
+    return ~again
+
+
+def _arrow_strings(texts) -> pd.arrays.ArrowStringArray:
+    import pyarrow as pa
+
+    return pd.arrays.ArrowStringArray(texts.cast(pa.large_string()))
