@@ -71,8 +71,11 @@ def _write(pa, pq, writer, path: Path, batch: list[dict]):
 CHILD = {
     "pandas": ("import pandas as pd; pd.read_parquet(PATH) if PATH.endswith('.parquet') "
                "else pd.read_json(PATH, lines=True)"),
-    "load": ("from analysis.formats import load; from analysis.scoring.file_rank import "
-             "file_candidates; file_candidates(load(PATH))"),
+    "load": ("from pathlib import Path; from analysis.formats import load; "
+             "from analysis.scoring.file_rank import file_candidates\n"
+             "t = time.perf_counter(); nset = load(Path(PATH)); t_load = time.perf_counter() - t\n"
+             "t = time.perf_counter(); file_candidates(nset); t_cand = time.perf_counter() - t\n"
+             "print('FIG', {'load_s': t_load, 'file_candidates_s': t_cand})"),
     "app": r"""
 import os, sys, time
 os.environ["NEGLENS_DATA"] = PATH

@@ -16,13 +16,14 @@ the caller reads the file row by row, so every problem is still reported with it
 
 from __future__ import annotations
 
+import hashlib
 import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from analysis.formats._builder import text_id
+from analysis.formats._builder import TEXT_ID_DIGITS
 from analysis.model import RANK_UNKNOWN, DataError, NegativeSet
 
 LAYOUTS = ("triplet", "n-tuple")
@@ -37,7 +38,7 @@ def read_columns(path: Path, columns: list[str], layout: str) -> NegativeSet | N
     if layout not in LAYOUTS:
         return None
     names = [c for c in columns if c != "scores"]            # anchor, positive, negatives
-    table = pq.read_table(path, columns=columns)
+    table = pq.read_table(path, columns=columns, read_dictionary=names)
     rows, width = table.num_rows, len(names) - 1
     if not rows or any(not _plain_text(table.column(n), pa) for n in names):
         return None
@@ -70,8 +71,8 @@ def read_columns(path: Path, columns: list[str], layout: str) -> NegativeSet | N
 
 
 def _plain_text(column, pa) -> bool:
-    return (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) \
-        and column.null_count == 0
+    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
+    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and column.null_count == 0
 
 
 def _scores(column, rows: int, width: int, pa) -> np.ndarray | None:
@@ -95,31 +96,47 @@ def _scores(column, rows: int, width: int, pa) -> np.ndarray | None:
 
 def _first_appearance(columns: list) -> tuple[np.ndarray, object]:
     """(codes in row order: row by row, column by column; the distinct texts in order of first
-    appearance as an Arrow array) for one or more equally long text columns."""
+    appearance, as an Arrow large_string array) for equally chunked text columns (read as
+    dictionaries: a text repeated across rows is hashed once per chunk, never copied)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    parts = [pc.dictionary_encode(c.cast(pa.large_string()).combine_chunks()) for c in columns]
-    merged = pc.dictionary_encode(pa.concat_arrays([p.dictionary for p in parts]))
-    offsets = np.cumsum([0] + [len(p.dictionary) for p in parts])
-    to_merged = merged.indices.to_numpy()
-    codes = np.column_stack([to_merged[offsets[i] + p.indices.to_numpy()]
-                             for i, p in enumerate(parts)]).ravel()
-    present, first = np.unique(codes, return_index=True)
-    order = present[np.argsort(first, kind="stable")]
-    position = np.empty(len(merged.dictionary), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    return position[codes], merged.dictionary.take(pa.array(order))
+    pieces = [[_dictionary(chunk, pa, pc) for chunk in column.chunks] for column in columns]
+    dictionaries = [d for column in pieces for d, _ in column]
+    merged = pc.dictionary_encode(pa.concat_arrays(dictionaries))
+    to_merged, start, coded = merged.indices.to_numpy(), 0, []
+    for column in pieces:
+        parts = []
+        for dictionary, indices in column:
+            parts.append(to_merged[start + indices])
+            start += len(dictionary)
+        coded.append(np.concatenate(parts))
+    codes, order = pd.factorize(np.column_stack(coded).ravel())   # numbered by first appearance
+    return codes, merged.dictionary.take(pa.array(order))
+
+
+def _dictionary(chunk, pa, pc) -> tuple[object, np.ndarray]:
+    if not pa.types.is_dictionary(chunk.type):
+        chunk = pc.dictionary_encode(chunk)
+    return chunk.dictionary.cast(pa.large_string()), chunk.indices.to_numpy(zero_copy_only=False)
+
+
+# Python's str.isspace() set (str.strip() removes these), for Arrow's RE2 regex
+_BLANK = (r"^[\x{09}-\x{0d}\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}"
+          r"\x{202f}\x{205f}\x{3000}]*$")
 
 
 def _ids(texts, prefix: str, path: Path) -> list[str] | None:
-    """``text_id`` of each text; None when one is blank. Two texts sharing an id is an error,
-    as in the row reader."""
-    ids = []
-    for text in texts.to_pylist():
-        if not text.strip():
-            return None
-        ids.append(text_id(text, prefix))
+    """``text_id`` of each text (hashed straight from Arrow's buffer); None when one is blank.
+    Two texts sharing an id is an error, as in the row reader."""
+    import pyarrow.compute as pc
+
+    if not len(texts) or pc.any(pc.match_substring_regex(texts, _BLANK)).as_py():
+        return None
+    bounds = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+    data, sha1 = memoryview(texts.buffers()[2]), hashlib.sha1
+    ids = [prefix + sha1(data[a:b]).hexdigest()[:TEXT_ID_DIGITS]
+           for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
     if len(set(ids)) != len(ids):
         raise DataError("two different texts share one id: raise TEXT_ID_DIGITS", file=str(path))
     return ids
