@@ -6,7 +6,8 @@
 Writes N queries (~10 words) x (1 positive + 5 negatives, 30-90 words; a shared vocabulary so
 passages repeat across queries as mined ones do) with ``scores``, then, each in a fresh child
 process (its own peak RSS, ``VmHWM``): ``pandas.read_json(lines=True)`` or ``read_parquet`` of
-the file (the reference); ``analysis.formats.load`` + file candidates; the app in ``AppTest`` on the file:
+the file (the reference); ``analysis.formats.load`` + file candidates, then the reference
+again in the same child (a shared machine's load changes between children); the app in ``AppTest`` on the file:
 Overview first render, Browse, Compare first render (six strategies) and a rerun after one
 parameter change, and whether torch / sentence_transformers were imported.
 """
@@ -75,7 +76,10 @@ CHILD = {
              "from analysis.scoring.file_rank import file_candidates\n"
              "t = time.perf_counter(); nset = load(Path(PATH)); t_load = time.perf_counter() - t\n"
              "t = time.perf_counter(); file_candidates(nset); t_cand = time.perf_counter() - t\n"
-             "print('FIG', {'load_s': t_load, 'file_candidates_s': t_cand})"),
+             "del nset; import pandas as pd; t = time.perf_counter()\n"   # the reference again, here:
+             "pd.read_parquet(PATH) if PATH.endswith('.parquet') else pd.read_json(PATH, lines=True)\n"
+             "t_ref = time.perf_counter() - t\n"                           # the same load on the box
+             "print('FIG', {'load_s': t_load, 'file_candidates_s': t_cand, 'reference_here_s': t_ref})"),
     "app": r"""
 import os, sys, time
 os.environ["NEGLENS_DATA"] = PATH

@@ -38,7 +38,7 @@ def read_columns(path: Path, columns: list[str], layout: str) -> NegativeSet | N
     if layout not in LAYOUTS:
         return None
     names = [c for c in columns if c != "scores"]            # anchor, positive, negatives
-    table = pq.read_table(path, columns=columns, read_dictionary=names)
+    table = pq.read_table(path, columns=columns)
     rows, width = table.num_rows, len(names) - 1
     if not rows or any(not _plain_text(table.column(n), pa) for n in names):
         return None
@@ -71,8 +71,8 @@ def read_columns(path: Path, columns: list[str], layout: str) -> NegativeSet | N
 
 
 def _plain_text(column, pa) -> bool:
-    kind = column.type.value_type if pa.types.is_dictionary(column.type) else column.type
-    return (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and column.null_count == 0
+    return (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)) \
+        and column.null_count == 0
 
 
 def _scores(column, rows: int, width: int, pa) -> np.ndarray | None:
@@ -96,29 +96,19 @@ def _scores(column, rows: int, width: int, pa) -> np.ndarray | None:
 
 def _first_appearance(columns: list) -> tuple[np.ndarray, object]:
     """(codes in row order: row by row, column by column; the distinct texts in order of first
-    appearance, as an Arrow large_string array) for equally chunked text columns (read as
-    dictionaries: a text repeated across rows is hashed once per chunk, never copied)."""
+    appearance, as an Arrow array) for equally long text columns: one dictionary encoding over
+    all their chunks (Arrow unifies it), then numbered by first appearance."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    pieces = [[_dictionary(chunk, pa, pc) for chunk in column.chunks] for column in columns]
-    dictionaries = [d for column in pieces for d, _ in column]
-    merged = pc.dictionary_encode(pa.concat_arrays(dictionaries))
-    to_merged, start, coded = merged.indices.to_numpy(), 0, []
-    for column in pieces:
-        parts = []
-        for dictionary, indices in column:
-            parts.append(to_merged[start + indices])
-            start += len(dictionary)
-        coded.append(np.concatenate(parts))
-    codes, order = pd.factorize(np.column_stack(coded).ravel())   # numbered by first appearance
-    return codes, merged.dictionary.take(pa.array(order))
-
-
-def _dictionary(chunk, pa, pc) -> tuple[object, np.ndarray]:
-    if not pa.types.is_dictionary(chunk.type):
-        chunk = pc.dictionary_encode(chunk)
-    return chunk.dictionary.cast(pa.large_string()), chunk.indices.to_numpy(zero_copy_only=False)
+    chunks = [chunk for column in columns for chunk in column.chunks]
+    if len({chunk.type for chunk in chunks}) > 1:                 # string and large_string
+        chunks = [chunk.cast(pa.large_string()) for chunk in chunks]
+    encoded = pc.dictionary_encode(pa.chunked_array(chunks))
+    indices = np.concatenate([chunk.indices.to_numpy() for chunk in encoded.chunks])
+    row_major = indices.reshape(len(columns), -1).T.ravel()
+    codes, order = pd.factorize(row_major)
+    return codes, encoded.chunks[0].dictionary.take(pa.array(order))
 
 
 # Python's str.isspace() set (str.strip() removes these), for Arrow's RE2 regex
@@ -129,11 +119,13 @@ _BLANK = (r"^[\x{09}-\x{0d}\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{
 def _ids(texts, prefix: str, path: Path) -> list[str] | None:
     """``text_id`` of each text (hashed straight from Arrow's buffer); None when one is blank.
     Two texts sharing an id is an error, as in the row reader."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     if not len(texts) or pc.any(pc.match_substring_regex(texts, _BLANK)).as_py():
         return None
-    bounds = np.frombuffer(texts.buffers()[1], dtype=np.int64)[texts.offset:texts.offset + len(texts) + 1]
+    width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
+    bounds = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset:texts.offset + len(texts) + 1]
     data, sha1 = memoryview(texts.buffers()[2]), hashlib.sha1
     ids = [prefix + sha1(data[a:b]).hexdigest()[:TEXT_ID_DIGITS]
            for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
@@ -160,6 +152,4 @@ def _first_of_each_pair(qcol: np.ndarray, dcol: np.ndarray, ndocs: int, label: n
 
 
 def _arrow_strings(texts) -> pd.arrays.ArrowStringArray:
-    import pyarrow as pa
-
-    return pd.arrays.ArrowStringArray(texts.cast(pa.large_string()))
+    return pd.arrays.ArrowStringArray(texts)
