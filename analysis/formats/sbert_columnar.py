@@ -116,9 +116,10 @@ _BLANK = (r"^[\x{09}-\x{0d}\x{1c}-\x{20}\x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{
           r"\x{202f}\x{205f}\x{3000}]*$")
 
 
-def _ids(texts, prefix: str, path: Path) -> list[str] | None:
-    """``text_id`` of each text (hashed straight from Arrow's buffer); None when one is blank.
-    Two texts sharing an id is an error, as in the row reader."""
+def _ids(texts, prefix: str, path: Path) -> np.ndarray | None:
+    """``text_id`` of each text, hashed straight from Arrow's buffer and spelled in numpy (no
+    Python string per text until pandas needs one); None when a text is blank. Two texts
+    sharing an id is an error, as in the row reader."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -126,12 +127,17 @@ def _ids(texts, prefix: str, path: Path) -> list[str] | None:
         return None
     width = np.int64 if pa.types.is_large_string(texts.type) else np.int32
     bounds = np.frombuffer(texts.buffers()[1], dtype=width)[texts.offset:texts.offset + len(texts) + 1]
-    data, sha1 = memoryview(texts.buffers()[2]), hashlib.sha1
-    ids = [prefix + sha1(data[a:b]).hexdigest()[:TEXT_ID_DIGITS]
-           for a, b in zip(bounds[:-1].tolist(), bounds[1:].tolist())]
-    if len(set(ids)) != len(ids):
+    data, sha1, size = memoryview(texts.buffers()[2]), hashlib.sha1, TEXT_ID_DIGITS // 2
+    digests = np.frombuffer(b"".join([sha1(data[a:b]).digest()[:size] for a, b in
+                                      zip(bounds[:-1].tolist(), bounds[1:].tolist())]), dtype=np.uint8)
+    if len(np.unique(digests.view(f"V{size}"))) != len(texts):
         raise DataError("two different texts share one id: raise TEXT_ID_DIGITS", file=str(path))
-    return ids
+    hexed = np.empty((len(texts), 1 + 2 * size), dtype=np.uint8)
+    hexed[:, 0] = ord(prefix)
+    digits = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+    pairs = digests.reshape(-1, size)
+    hexed[:, 1::2], hexed[:, 2::2] = digits[pairs >> 4], digits[pairs & 15]
+    return hexed.view(f"S{1 + 2 * size}").ravel().astype(str).astype(object)
 
 
 def _first_of_each_pair(qcol: np.ndarray, dcol: np.ndarray, ndocs: int, label: np.ndarray,
