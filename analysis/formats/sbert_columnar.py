@@ -6,12 +6,12 @@ n-tuple rows. A file mined with ``mine_hard_negatives`` almost never has a probl
 reads it with Arrow, checks the same rules column by column, and builds the same NegativeSet:
 the same ``text_id`` ids, queries and documents in order of first appearance, pairs in row
 order (positive, then negatives), a (query, document) met again merged into its first
-occurrence, the same source, format and meta.
+occurrence, the same source, format, meta and warnings (a pair met again with another label
+or score is merged by the row reader's rules, with its warning naming both rows).
 
-When any row would need the row reader (a missing or non-text cell, a blank text, a score
-list of another length or with a null or infinite value, a (query, document) met twice with
-another label or score: the cases the row reader skips or warns about) it returns None, and
-the caller reads the file row by row, so every problem is still reported with its row.
+When a row would be skipped by the row reader (a missing or non-text cell, a blank text, a
+score list of another length or with a null or infinite value) it returns None, and the
+caller reads the file row by row, so every skipped row is still reported with its number.
 """
 
 from __future__ import annotations
@@ -54,9 +54,8 @@ def read_columns(path: Path, columns: list[str], layout: str) -> NegativeSet | N
         return None                                           # a blank text: the row reader says where
     qcol = np.repeat(qcodes, width)
     label = np.tile(np.r_[1, np.zeros(width - 1, dtype=np.int8)].astype(np.int8), rows)
-    keep = _first_of_each_pair(qcol, dcodes, len(dids), label, scores)
-    if keep is None:
-        return None
+    keep, warnings = _merge_repeats(qcol, dcodes, label, scores, (qids, dids, qcol, dcodes, str(path)),
+                                    width)
     pairs = pd.DataFrame({
         "qid": pd.Categorical.from_codes(qcol[keep], categories=pd.Index(qids, dtype=object)),
         "did": pd.Categorical.from_codes(dcodes[keep], categories=pd.Index(dids, dtype=object)),
@@ -67,7 +66,7 @@ def read_columns(path: Path, columns: list[str], layout: str) -> NegativeSet | N
     return NegativeSet(pd.DataFrame({"qid": qids, "text": _arrow_strings(qtexts)}),
                        pd.DataFrame({"did": dids, "text": _arrow_strings(dtexts)}), pairs,
                        format=f"sentence-transformers/{layout}", skipped=[],
-                       meta={"layout": layout, "warnings": []})
+                       meta={"layout": layout, "warnings": warnings})
 
 
 def _plain_text(column, pa) -> bool:
@@ -140,21 +139,47 @@ def _ids(texts, prefix: str, path: Path) -> np.ndarray | None:
     return hexed.view(f"S{1 + 2 * size}").ravel().astype(str).astype(object)
 
 
-def _first_of_each_pair(qcol: np.ndarray, dcol: np.ndarray, ndocs: int, label: np.ndarray,
-                        score: np.ndarray) -> np.ndarray | None:
-    """Mask of the first occurrence of each (query, document); None when a later occurrence
-    differs in label or score (the row reader warns about those, naming both rows)."""
-    key = qcol * ndocs + dcol
+def _merge_repeats(qcol: np.ndarray, dcol: np.ndarray, label: np.ndarray, score: np.ndarray,
+                   names: tuple, width: int) -> tuple[np.ndarray, list[dict]]:
+    """Mask of the first occurrence of each (query, document), and the row reader's warnings.
+
+    A later occurrence is merged into the first as ``SetBuilder.pair`` merges it (positive
+    wins; a missing score is filled; another score keeps the first), updating ``label`` and
+    ``score`` in place. Exact repeats are silent; the few pairs with a conflict are replayed
+    in row order, so warnings come out as the row reader writes them (rows count from 1)."""
+    key = qcol * (int(dcol.max()) + 1) + dcol
     again = pd.Series(key).duplicated().to_numpy()
     if not again.any():
-        return np.ones(len(key), dtype=bool)
+        return np.ones(len(key), dtype=bool), []
     first_at = pd.Series(np.arange(len(key))).groupby(key).transform("min").to_numpy()
     later, first = np.flatnonzero(again), first_at[again]
-    a, b = score[first].astype(np.float32), score[later].astype(np.float32)
-    same_score = (a == b) | (np.isnan(a) & np.isnan(b))
-    if (label[first] != label[later]).any() or not same_score.all():
-        return None
-    return ~again
+    old, new = score[first].astype(np.float32), score[later].astype(np.float32)
+    conflict = (label[first] != label[later]) | (~np.isnan(new) & (np.isnan(old) | (old != new)))
+    replay = np.isin(first_at, np.unique(first[conflict])) & again
+    warnings = []
+    for at in np.flatnonzero(replay):
+        warnings.extend(_merge_one(int(first_at[at]), int(at), label, score, names, width))
+    return ~again, warnings
+
+
+def _merge_one(first: int, at: int, label: np.ndarray, score: np.ndarray, names: tuple,
+               width: int) -> list[dict]:
+    qids, dids, qcol, dcol, file = names
+    row, row_first = at // width + 1, first // width + 1
+    where = f"query {qids[qcol[at]]!r}, document {dids[dcol[at]]!r}"
+    out = []
+    if label[at] != label[first]:
+        out.append(f"{where} is a positive on one line and a negative on another "
+                   f"(lines {row_first} and {row}); kept as a positive")
+        label[first] = 1
+    new, old = float(score[at]), float(score[first])
+    if not math.isnan(new):
+        if math.isnan(old):
+            score[first] = new
+        elif np.float32(old) != np.float32(new):
+            out.append(f"{where} has score {new} here and {old} on line {row_first}; "
+                       "the first is kept")
+    return [{"file": file, "line": row, "reason": reason} for reason in out]
 
 
 def _arrow_strings(texts) -> pd.arrays.ArrowStringArray:
