@@ -51,6 +51,7 @@ from analysis.formats._tables import (
     write_table,
 )
 from analysis.formats._writing import query_groups, refuse, require_scores
+from analysis.formats.sbert_columnar import read_columns
 from analysis.model import DataError, NegativeSet
 
 LAYOUTS = ("triplet", "n-tuple", "labeled-pair", "labeled-list")
@@ -92,6 +93,13 @@ def load(path: Path, *, layout: str | None = None, split: str | None = None,
                         f"{', '.join(LAYOUTS)}", field="layout")
     if positives_per_query < 1:
         raise DataError("positives_per_query must be at least 1", field="positives_per_query")
+    if split is None and table_kind(path) == "parquet":     # the usual, clean file: as columns
+        columns = peek_columns(path)
+        found = layout_of(columns)
+        if found is not None and layout in (None, found):
+            fast = read_columns(path, columns, found)
+            if fast is not None:
+                return fast
     builder = SetBuilder(str(path), source=path.name)
     columns, rows = read_table(path, lambda line, err: builder.skip(line, err), split=split)
     found = layout_of(columns)
