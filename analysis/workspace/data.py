@@ -112,7 +112,9 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
                 format: str | None = None, cache_dir: str | os.PathLike | None = None,
                 progress: Progress | None = None) -> NegativeSet:
     """The pool of ``nset`` under ``settings``: ``nset`` itself when it is a pool, else the
-    cached one, else built with ``analysis.scoring.pool.build_pool`` (reporting ``progress``) and cached."""
+    cached one, else built with ``analysis.scoring.pool.build_pool`` (reporting ``progress``) and cached.
+    Its search blocks are checkpointed beside the pool file (``<pool file stem>.search/``, so
+    keyed by the pool key): a build stopped or killed resumes where it stopped."""
     if is_pool(nset):
         return nset
     found = cached_pool(data_sha, settings, format=format, cache_dir=cache_dir)
@@ -132,7 +134,8 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
             return found
         started = time.perf_counter()
         pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
-                          cross_encoder=settings.cross_encoder or None, progress=progress)
+                          cross_encoder=settings.cross_encoder or None, progress=progress,
+                          checkpoint=target.with_name(target.stem + ".search"))
         record_rate("local", pool_texts(nset), time.perf_counter() - started,
                     cache_dir=workspace_dir(cache_dir))  # the next estimate uses this machine's rate
         fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")

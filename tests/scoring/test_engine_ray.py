@@ -69,3 +69,38 @@ def test_interrupted_build_resumes_from_the_cache(tmp_path, monkeypatch):
     assert seen[0] == (0, 100)                    # progress starts at what is left
     fresh = load_encoder(None).embed(texts, use_cache=False)
     np.testing.assert_allclose(resumed, fresh, atol=1e-6)
+
+
+def test_a_stopped_ray_search_resumes_from_its_blocks_on_either_engine(local_ray, tmp_path,
+                                                                       monkeypatch):
+    from analysis.scoring.engine_ray import ray_blocks
+    from analysis.scoring.pool import pool_from_embeddings
+    from tests.scoring.test_search_blocks import (
+        BLOCK,
+        QUERIES,
+        TOP_N,
+        assert_same_pool,
+        build,
+        counting_search,
+        synthetic,
+    )
+
+    nset, corpus, q, d = synthetic()
+    seen = []
+
+    def stop(done, total, stage):
+        seen.append(done)
+        if done >= 2 * BLOCK:
+            raise KeyboardInterrupt("stopped during the search")
+    with pytest.raises(KeyboardInterrupt):
+        pool_from_embeddings(nset, corpus, q, d, top_n=TOP_N, checkpoint=tmp_path, block=BLOCK,
+                             search=ray_blocks, progress=stop)
+    done = len(list(tmp_path.glob("*/block-*.npz")))
+    assert done >= 2 and seen[0] == 0
+    on_ray = pool_from_embeddings(nset, corpus, q, d, top_n=TOP_N, checkpoint=tmp_path / "again",
+                                  block=BLOCK, search=ray_blocks)
+    assert_same_pool(on_ray, build(None))                 # Ray blocks = the local engine's pool
+    searched = counting_search(monkeypatch)               # the local engine finishes the build
+    resumed = build(tmp_path)
+    assert sum(searched) == QUERIES - done * BLOCK
+    assert_same_pool(resumed, on_ray)
