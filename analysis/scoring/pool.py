@@ -32,6 +32,7 @@ Rules:
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -140,7 +141,9 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
     name/path, adding ``ce_score`` to every row. ``corpus`` is a (did, text) table or a
     NegativeSet whose documents are used. ``merge_texts``: equal texts are one document (one
     query), as sentence-transformers ranks them (:mod:`analysis.scoring.dedup`). Search blocks
-    are checkpointed under ``checkpoint`` (default ``<cache dir>/search``).
+    are checkpointed under ``checkpoint`` (default ``<cache dir>/search``). The settings record
+    the engine and its measured encode rate (``encode_rate``: texts/s over the
+    ``encoded_texts`` the cache lacked).
     """
     _check_count(top_n, "top_n")
     _check_count(batch_size, "batch_size")
@@ -152,6 +155,7 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
     encoder = model if isinstance(model, Encoder) else load_encoder(model)
     reranker = cross_encoder if cross_encoder is None or isinstance(cross_encoder, Reranker) \
         else load_cross_encoder(cross_encoder)
+    encoded_before, started = encoder.encoded, time.perf_counter()
     query_emb = encoder.embed(nset.queries["text"], role="query", prompt=query_prompt,
                               batch_size=batch_size, cache_dir=cache_dir, progress=progress)
     doc_emb = encoder.embed(docs["text"], role="document", prompt=document_prompt,
@@ -163,6 +167,7 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
         "corpus": corpus_name or ("set documents" if corpus is None else "corpus"),
         "corpus_size": len(docs), "corpus_merged_by_text": merged,
         **({"merged_equal_texts": text_merged} if merge_texts else {}),
+        **_encode_record(encoder.encoded - encoded_before, time.perf_counter() - started),
     }
     if checkpoint is None:
         from analysis.scoring.embedding_cache import default_cache_dir
@@ -247,6 +252,12 @@ def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.nd
     meta = {**nset.meta, "pool": settings}
     return NegativeSet(nset.queries, out_docs, pairs, format="pool",
                        skipped=list(nset.skipped), meta=meta)
+
+
+def _encode_record(encoded: int, seconds: float) -> dict:
+    """The engine and its measured encode rate (texts per second over the texts encoded)."""
+    return {"engine": "local", "encoded_texts": encoded, "encode_seconds": round(seconds, 3),
+            "encode_rate": round(encoded / seconds, 2) if encoded and seconds > 0 else None}
 
 
 def _first_appearance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
