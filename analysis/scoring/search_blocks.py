@@ -107,6 +107,9 @@ def blockwise_search(query_emb: np.ndarray, doc_emb: np.ndarray, *, top_n: int,
             progress(done, num_q, "search")
     scores = np.empty(len(req_q), np.float32)
     ranks = np.empty(len(req_q), np.int64)
+    if not starts:  # no queries
+        k = min(top_n, len(doc_emb))
+        return SearchResult(np.empty((0, k), np.int64), np.empty((0, k), np.float32), scores, ranks)
     for number in range(len(starts)):
         idx = order[bounds[number]:bounds[number + 1]]
         scores[idx], ranks[idx] = parts[number].scores, parts[number].ranks
