@@ -189,7 +189,8 @@ def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.nd
     """The pool of ``nset`` over ``docs`` (a merged corpus holding every set document) given
     embeddings aligned with ``nset.queries`` and ``docs``: the search without the encoding.
     The exact search runs in query blocks checkpointed under ``checkpoint`` (a folder; None:
-    not checkpointed), so a killed build resumes (:mod:`analysis.scoring.search_blocks`)."""
+    not checkpointed), so a killed build resumes (:mod:`analysis.scoring.search_blocks`); an
+    HNSW search keeps its built index there."""
     num_d = len(docs)
     if len(query_emb) != len(nset.queries) or len(doc_emb) != num_d:
         raise DataError(f"{len(query_emb)} query and {len(doc_emb)} document embeddings for "
@@ -205,23 +206,25 @@ def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.nd
     positive_keys = np.unique(kept_keys[kept["label"].to_numpy() == 1])
     settings = dict(settings or {"top_n": top_n, "corpus_size": num_d})
     requests = np.divmod(req_keys, num_d)
+    if not (search in ("exact", "hnsw") or callable(search)):  # callable: engine_ray's blocks
+        raise DataError(f"search must be 'exact' or 'hnsw', not {search!r}", field="search")
+    size = blocks.block_size(len(query_emb), block)
+    folder = None if checkpoint is None else blocks.checkpoint_dir(
+        checkpoint, query_emb, doc_emb, top_n=top_n, requests=requests, block=size,
+        kind="hnsw" if search == "hnsw" else "exact")
     if search == "hnsw":  # approximate, opt-in: analysis.scoring.search_hnsw
         from analysis.scoring.search_hnsw import hnsw_search, measure_recall
-        found = SearchResult(*hnsw_search(query_emb, doc_emb, top_n=top_n, requests=requests))
+        found = SearchResult(*hnsw_search(query_emb, doc_emb, top_n=top_n, requests=requests,
+                                          index_dir=folder))
         settings.update(search="hnsw", ranks="approximate",
                         **measure_recall(query_emb, doc_emb, found.top_docs))
-    elif search == "exact" or callable(search):  # callable: another engine's blocks (engine_ray)
-        size = blocks.block_size(len(query_emb), block)
-        folder = None if checkpoint is None else blocks.checkpoint_dir(
-            checkpoint, query_emb, doc_emb, top_n=top_n, requests=requests, block=size)
+    else:
         run = search(doc_emb, top_n=top_n) if callable(search) else blocks.local_blocks(
             exact_search, top_n=top_n, doc_emb=doc_emb, chunk_size=chunk_size)
         found = blocks.blockwise_search(query_emb, doc_emb, top_n=top_n, requests=requests,
                                         run_blocks=run, directory=folder, block=size,
                                         progress=progress)
-        blocks.clear(folder)  # the search is whole: its blocks are no longer needed
-    else:
-        raise DataError(f"search must be 'exact' or 'hnsw', not {search!r}", field="search")
+    blocks.clear(folder)  # the search is whole: its checkpoint is no longer needed
 
     num_q, k = found.top_docs.shape
     pos_ranks = found.ranks[np.searchsorted(req_keys, positive_keys)]
