@@ -139,7 +139,8 @@ def build_pool_ray(nset, *, corpus=None, corpus_name: str | None = None, model=N
                    top_n: int = 100, batch_size: int = 32, cache_dir=None,
                    address: str | None = None, actors: int = DEFAULT_ACTORS,
                    actor_cpus: float = ACTOR_CPUS, gpus_per_actor: float = 0.0,
-                   search: str = "exact", checkpoint=None, progress=None):
+                   search: str = "exact", checkpoint=None, merge_texts: bool = False,
+                   progress=None):
     """``build_pool`` on Ray: same rows; ``meta["pool"]`` adds the engine and its measured
     encode rate (``encode_rate``: texts per second over the texts actually encoded). Search
     blocks are checkpointed under ``checkpoint`` (default ``<cache dir>/search``), the same
@@ -148,6 +149,10 @@ def build_pool_ray(nset, *, corpus=None, corpus_name: str | None = None, model=N
 
     connect(address)
     docs, merged = merge_corpus(nset, corpus, name=corpus_name)
+    text_merged = None
+    if merge_texts:  # equal texts are one document, as build_pool does (analysis.scoring.dedup)
+        from analysis.scoring.dedup import merge_equal_texts
+        nset, docs, text_merged = merge_equal_texts(nset, docs)
     stats: dict = {}
     common = dict(batch_size=batch_size, cache_dir=cache_dir, actors=actors,
                   actor_cpus=actor_cpus, gpus_per_actor=gpus_per_actor, stats=stats)
@@ -161,6 +166,7 @@ def build_pool_ray(nset, *, corpus=None, corpus_name: str | None = None, model=N
         "cross_encoder": None,
         "corpus": corpus_name or ("set documents" if corpus is None else "corpus"),
         "corpus_size": len(docs), "corpus_merged_by_text": merged,
+        **({"merged_equal_texts": text_merged} if merge_texts else {}),
         "engine": "ray", "ray_actors": actors, "encoded_texts": stats["encoded"],
         "encode_seconds": round(stats["encode_seconds"], 3),
         "encode_rate": round(stats["encoded"] / stats["encode_seconds"], 2)
