@@ -152,11 +152,11 @@ def candidates_kind() -> str:
     return "pool" if pool_ready() else ""
 
 
-def build_pool(progress) -> None:
-    """Build the corpus-wide pool (the Data page's explicit button); cached on disk."""
+def build_pool(progress, engine: str = "local") -> None:
+    """Build the corpus-wide pool (the Data page's explicit button) with ``engine``; cached on disk."""
     with ui.reported("Cannot build the pool"):
         ws.ensure_pool(dataset(), data_sha(), pool_settings(), format=view().format or None,
-                       progress=progress)
+                       engine=engine, progress=progress)
 
 
 def pool() -> NegativeSet:

@@ -2,7 +2,8 @@
 making it fit a size.
 
 Areas under ``$NEGLENS_CACHE_DIR`` (else ``~/.cache/neglens``): embeddings (one entry per shard:
-keys and vectors together), pools and uploads (``workspace/``), projections, probe runs.
+keys and vectors together), pools and uploads (``workspace/``), projections, probe runs, search
+blocks of unfinished pool builds (``search/``).
 ``prune`` first sweeps temporaries left by dead writers, then removes the least recently written
 entries until the total fits. Review decisions (``workspace/reviews``) are never pruned.
 """
@@ -14,7 +15,7 @@ import shutil
 from pathlib import Path
 
 AREAS = {"embeddings": "embeddings", "pools": "workspace/pools", "uploads": "workspace/uploads",
-         "projections": "projections", "probe runs": "probe"}
+         "projections": "projections", "probe runs": "probe", "search blocks": "search"}
 
 
 def register(subparsers) -> None:

@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
                                   query_prompt=args.query_prompt, top_n=args.top_n,
                                   document_prompt=args.document_prompt, search=args.search,
                                   batch_size=args.batch_size, address=args.ray_address,
-                                  actors=args.ray_actors, progress=progress)
+                                  actors=args.ray_actors, progress=progress,
+                                  merge_texts=not args.keep_equal_texts)
             if reranker is not None:
                 from analysis.scoring.rerank import add_ce_scores
 

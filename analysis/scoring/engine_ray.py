@@ -10,19 +10,25 @@ local engine, with the encoding and the search spread over a Ray cluster.
   calls. The driver stores each batch in the embedding cache as it arrives, so a killed build
   resumes from what is cached. Actors ask for ``actor_cpus`` (0.5 by default) so a 2-CPU local
   Ray keeps CPUs free for the read tasks; a whole CPU each starves them and hangs.
-- Search: query blocks run ``exact_search`` (the local engine's function) as Ray tasks
-  reading one shared copy of the corpus embeddings from the object store; the driver merges
-  blocks in query order, so rows, ranks and scores equal the local engine's.
+- Search: query blocks (``analysis.scoring.search_blocks``, shared with the local engine)
+  run ``exact_search`` (the local engine's function) as Ray tasks reading one shared copy of
+  the corpus embeddings from the object store; the driver checkpoints each block as it
+  finishes and merges them in query order, so rows, ranks and scores equal the local engine's.
 """
 
 from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import numpy as np
 
-from analysis.scoring.embedding_cache import EmbeddingCache, text_keys
+from analysis.scoring.embedding_cache import (
+    EmbeddingCache,
+    default_cache_dir,
+    text_keys,
+)
 from analysis.scoring.encode import (
     DEFAULT_MODEL_NAME,
     ENCODE_CHUNK,
@@ -34,7 +40,6 @@ from analysis.scoring.pool import SearchResult, exact_search
 
 DEFAULT_ACTORS = 2
 ACTOR_CPUS = 0.5
-QUERY_BLOCK = 256
 
 
 def connect(address: str | None = None, *, num_cpus: int | None = None) -> None:
@@ -107,30 +112,22 @@ def ray_embed(model: str | os.PathLike | None, texts, *, role: str, prompt: str 
     return vectors[inverse]
 
 
-def ray_search(query_emb: np.ndarray, doc_emb: np.ndarray, *, top_n: int,
-               requests=None, block: int = QUERY_BLOCK, task_cpus: float = ACTOR_CPUS,
-               **_ignored) -> SearchResult:
-    """``exact_search`` over query blocks as Ray tasks sharing the corpus embeddings."""
+def ray_blocks(doc_emb: np.ndarray, *, top_n: int, task_cpus: float = ACTOR_CPUS):
+    """``run_blocks`` (:mod:`analysis.scoring.search_blocks`) for Ray: every pending query
+    block is an ``exact_search`` task reading one shared copy of the corpus embeddings from
+    the object store; blocks are yielded as they finish, so each is checkpointed at once."""
     import ray
 
-    req_q, req_d = (np.asarray(r, np.int64) for r in requests) if requests is not None \
-        else (np.empty(0, np.int64), np.empty(0, np.int64))
     doc_ref = ray.put(np.ascontiguousarray(doc_emb, np.float32))
     search = ray.remote(num_cpus=task_cpus)(_search_block)
-    starts = list(range(0, len(query_emb), block))
-    refs = []
-    for start in starts:
-        mine = (req_q >= start) & (req_q < start + block)
-        refs.append(search.remote(query_emb[start:start + block], doc_ref, top_n,
-                                  req_q[mine] - start, req_d[mine]))
-    parts = ray.get(refs)
-    scores = np.empty(len(req_q), np.float32)
-    ranks = np.empty(len(req_q), np.int64)
-    for start, part in zip(starts, parts):
-        mine = (req_q >= start) & (req_q < start + block)
-        scores[mine], ranks[mine] = part.scores, part.ranks
-    return SearchResult(np.concatenate([p.top_docs for p in parts]),
-                        np.concatenate([p.top_scores for p in parts]), scores, ranks)
+
+    def run(tasks):
+        refs = {search.remote(queries, doc_ref, top_n, rows, positions): number
+                for number, queries, rows, positions in tasks}
+        while refs:
+            ready, _ = ray.wait(list(refs), num_returns=1)
+            yield refs.pop(ready[0]), ray.get(ready[0])
+    return run
 
 
 def _search_block(queries, docs, top_n, req_q, req_d) -> SearchResult:
@@ -142,13 +139,20 @@ def build_pool_ray(nset, *, corpus=None, corpus_name: str | None = None, model=N
                    top_n: int = 100, batch_size: int = 32, cache_dir=None,
                    address: str | None = None, actors: int = DEFAULT_ACTORS,
                    actor_cpus: float = ACTOR_CPUS, gpus_per_actor: float = 0.0,
-                   search: str = "exact", progress=None):
+                   search: str = "exact", checkpoint=None, merge_texts: bool = False,
+                   progress=None):
     """``build_pool`` on Ray: same rows; ``meta["pool"]`` adds the engine and its measured
-    encode rate (``encode_rate``: texts per second over the texts actually encoded)."""
+    encode rate (``encode_rate``: texts per second over the texts actually encoded). Search
+    blocks are checkpointed under ``checkpoint`` (default ``<cache dir>/search``), the same
+    blocks as the local engine's, so a build killed on either engine resumes on either."""
     from analysis.scoring.pool import merge_corpus, pool_from_embeddings
 
     connect(address)
     docs, merged = merge_corpus(nset, corpus, name=corpus_name)
+    text_merged = None
+    if merge_texts:  # equal texts are one document, as build_pool does (analysis.scoring.dedup)
+        from analysis.scoring.dedup import merge_equal_texts
+        nset, docs, text_merged = merge_equal_texts(nset, docs)
     stats: dict = {}
     common = dict(batch_size=batch_size, cache_dir=cache_dir, actors=actors,
                   actor_cpus=actor_cpus, gpus_per_actor=gpus_per_actor, stats=stats)
@@ -162,11 +166,14 @@ def build_pool_ray(nset, *, corpus=None, corpus_name: str | None = None, model=N
         "cross_encoder": None,
         "corpus": corpus_name or ("set documents" if corpus is None else "corpus"),
         "corpus_size": len(docs), "corpus_merged_by_text": merged,
+        **({"merged_equal_texts": text_merged} if merge_texts else {}),
         "engine": "ray", "ray_actors": actors, "encoded_texts": stats["encoded"],
         "encode_seconds": round(stats["encode_seconds"], 3),
         "encode_rate": round(stats["encoded"] / stats["encode_seconds"], 2)
         if stats["encoded"] and stats["encode_seconds"] > 0 else None,
     }
+    if checkpoint is None:
+        checkpoint = Path(cache_dir or default_cache_dir()) / "search"
     return pool_from_embeddings(nset, docs, query_emb, doc_emb, top_n=top_n, progress=progress,
-                                settings=settings,
-                                search=ray_search if search == "exact" else search)
+                                settings=settings, checkpoint=checkpoint,
+                                search=ray_blocks if search == "exact" else search)

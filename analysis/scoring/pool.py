@@ -32,15 +32,19 @@ Rules:
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import time
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from analysis.model import DataError, NegativeSet, pair_codes
+from analysis.scoring import search_blocks as blocks
+from analysis.scoring.corpus import merge_corpus
 from analysis.scoring.encode import Encoder, load_encoder
 from analysis.scoring.rerank import Reranker, add_ce_scores, load_cross_encoder
+from analysis.scoring.search_blocks import SearchResult
 
 Progress = Callable[[int, int, str], None]
 POOL_SOURCE = "pool"
@@ -48,16 +52,6 @@ DEFAULT_TOP_N = 100
 CHUNK_BYTES = 256 * 2**20
 _BYTES_PER_ENTRY = 16
 _LOW32 = np.uint64(0xFFFFFFFF)
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """Top-k per query (best first) and the exact score and rank of each requested pair."""
-
-    top_docs: np.ndarray    # (queries, k) int64 corpus positions
-    top_scores: np.ndarray  # (queries, k) float32
-    scores: np.ndarray      # (requests,) float32
-    ranks: np.ndarray       # (requests,) int64, 1-based over the whole corpus
 
 
 def exact_search(query_emb: np.ndarray, doc_emb: np.ndarray, *, top_n: int,
@@ -138,7 +132,7 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
                top_n: int = DEFAULT_TOP_N, cross_encoder: str | os.PathLike | Reranker | None = None,
                batch_size: int = 32, chunk_size: int | None = None,
                cache_dir: str | os.PathLike | None = None, merge_texts: bool = False,
-               search: str = "exact",
+               search: str = "exact", checkpoint: str | os.PathLike | None = None,
                progress: Progress | None = None) -> NegativeSet:
     """Score and rank ``nset``'s queries against a corpus; see the module rules.
 
@@ -146,7 +140,10 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
     all-MiniLM-L6-v2); ``cross_encoder`` likewise a :class:`~analysis.scoring.rerank.Reranker` or a
     name/path, adding ``ce_score`` to every row. ``corpus`` is a (did, text) table or a
     NegativeSet whose documents are used. ``merge_texts``: equal texts are one document (one
-    query), as sentence-transformers ranks them (:mod:`analysis.scoring.dedup`).
+    query), as sentence-transformers ranks them (:mod:`analysis.scoring.dedup`). Search blocks
+    are checkpointed under ``checkpoint`` (default ``<cache dir>/search``). The settings record
+    the engine and its measured encode rate (``encode_rate``: texts/s over the
+    ``encoded_texts`` the cache lacked).
     """
     _check_count(top_n, "top_n")
     _check_count(batch_size, "batch_size")
@@ -158,6 +155,7 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
     encoder = model if isinstance(model, Encoder) else load_encoder(model)
     reranker = cross_encoder if cross_encoder is None or isinstance(cross_encoder, Reranker) \
         else load_cross_encoder(cross_encoder)
+    encoded_before, started = encoder.encoded, time.perf_counter()
     query_emb = encoder.embed(nset.queries["text"], role="query", prompt=query_prompt,
                               batch_size=batch_size, cache_dir=cache_dir, progress=progress)
     doc_emb = encoder.embed(docs["text"], role="document", prompt=document_prompt,
@@ -169,9 +167,14 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
         "corpus": corpus_name or ("set documents" if corpus is None else "corpus"),
         "corpus_size": len(docs), "corpus_merged_by_text": merged,
         **({"merged_equal_texts": text_merged} if merge_texts else {}),
+        **_encode_record(encoder.encoded - encoded_before, time.perf_counter() - started),
     }
+    if checkpoint is None:
+        from analysis.scoring.embedding_cache import default_cache_dir
+        checkpoint = Path(cache_dir or default_cache_dir()) / "search"
     pool = pool_from_embeddings(nset, docs, query_emb, doc_emb, top_n=top_n, search=search,
-                                chunk_size=chunk_size, progress=progress, settings=settings)
+                                chunk_size=chunk_size, progress=progress, settings=settings,
+                                checkpoint=checkpoint)
     if reranker is not None:
         pool = add_ce_scores(pool, reranker, batch_size=batch_size, progress=progress)
     return pool
@@ -180,9 +183,14 @@ def build_pool(nset: NegativeSet, *, corpus: pd.DataFrame | NegativeSet | None =
 def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.ndarray,
                          doc_emb: np.ndarray, *, top_n: int = DEFAULT_TOP_N,
                          chunk_size: int | None = None, progress: Progress | None = None,
-                         settings: dict | None = None, search: str = "exact") -> NegativeSet:
+                         settings: dict | None = None, search: str = "exact",
+                         checkpoint: str | os.PathLike | None = None,
+                         block: int | None = None) -> NegativeSet:
     """The pool of ``nset`` over ``docs`` (a merged corpus holding every set document) given
-    embeddings aligned with ``nset.queries`` and ``docs``: the search without the encoding."""
+    embeddings aligned with ``nset.queries`` and ``docs``: the search without the encoding.
+    The exact search runs in query blocks checkpointed under ``checkpoint`` (a folder; None:
+    not checkpointed), so a killed build resumes (:mod:`analysis.scoring.search_blocks`); an
+    HNSW search keeps its built index there."""
     num_d = len(docs)
     if len(query_emb) != len(nset.queries) or len(doc_emb) != num_d:
         raise DataError(f"{len(query_emb)} query and {len(doc_emb)} document embeddings for "
@@ -197,19 +205,26 @@ def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.nd
     req_keys, inverse = np.unique(kept_keys, return_inverse=True)
     positive_keys = np.unique(kept_keys[kept["label"].to_numpy() == 1])
     settings = dict(settings or {"top_n": top_n, "corpus_size": num_d})
-    if callable(search):  # another engine's exact search (analysis.scoring.engine_ray)
-        found = search(query_emb, doc_emb, top_n=top_n, requests=np.divmod(req_keys, num_d))
-    elif search == "hnsw":  # approximate, opt-in: analysis.scoring.search_hnsw
+    requests = np.divmod(req_keys, num_d)
+    if not (search in ("exact", "hnsw") or callable(search)):  # callable: engine_ray's blocks
+        raise DataError(f"search must be 'exact' or 'hnsw', not {search!r}", field="search")
+    size = blocks.block_size(len(query_emb), block)
+    folder = None if checkpoint is None else blocks.checkpoint_dir(
+        checkpoint, query_emb, doc_emb, top_n=top_n, requests=requests, block=size,
+        kind="hnsw" if search == "hnsw" else "exact")
+    if search == "hnsw":  # approximate, opt-in: analysis.scoring.search_hnsw
         from analysis.scoring.search_hnsw import hnsw_search, measure_recall
-        found = SearchResult(*hnsw_search(query_emb, doc_emb, top_n=top_n,
-                                          requests=np.divmod(req_keys, num_d)))
+        found = SearchResult(*hnsw_search(query_emb, doc_emb, top_n=top_n, requests=requests,
+                                          index_dir=folder))
         settings.update(search="hnsw", ranks="approximate",
                         **measure_recall(query_emb, doc_emb, found.top_docs))
-    elif search == "exact":
-        found = exact_search(query_emb, doc_emb, top_n=top_n, requests=np.divmod(req_keys, num_d),
-                             chunk_size=chunk_size, progress=progress)
     else:
-        raise DataError(f"search must be 'exact' or 'hnsw', not {search!r}", field="search")
+        run = search(doc_emb, top_n=top_n) if callable(search) else blocks.local_blocks(
+            exact_search, top_n=top_n, doc_emb=doc_emb, chunk_size=chunk_size)
+        found = blocks.blockwise_search(query_emb, doc_emb, top_n=top_n, requests=requests,
+                                        run_blocks=run, directory=folder, block=size,
+                                        progress=progress)
+    blocks.clear(folder)  # the search is whole: its checkpoint is no longer needed
 
     num_q, k = found.top_docs.shape
     pos_ranks = found.ranks[np.searchsorted(req_keys, positive_keys)]
@@ -242,6 +257,12 @@ def pool_from_embeddings(nset: NegativeSet, docs: pd.DataFrame, query_emb: np.nd
                        skipped=list(nset.skipped), meta=meta)
 
 
+def _encode_record(encoded: int, seconds: float) -> dict:
+    """The engine and its measured encode rate (texts per second over the texts encoded)."""
+    return {"engine": "local", "encoded_texts": encoded, "encode_seconds": round(seconds, 3),
+            "encode_rate": round(encoded / seconds, 2) if encoded and seconds > 0 else None}
+
+
 def _first_appearance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values in order of first appearance, and each value's position among them."""
     distinct, first, inverse = np.unique(values, return_index=True, return_inverse=True)
@@ -249,33 +270,6 @@ def _first_appearance(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     position = np.empty_like(order)
     position[order] = np.arange(len(order))
     return distinct[order], position[inverse.reshape(-1)]
-
-
-def merge_corpus(nset: NegativeSet, corpus: pd.DataFrame | NegativeSet | None, *,
-                 name: str | None = None) -> tuple[pd.DataFrame, int]:
-    """(did, text) of the search corpus, and how many corpus documents were merged into set
-    documents by identical text. See the module rules."""
-    if corpus is None:
-        return nset.docs[["did", "text"]].copy(), 0
-    table = corpus.docs if isinstance(corpus, NegativeSet) else corpus
-    file = name or "corpus"
-    missing = {"did", "text"} - set(table.columns)
-    if missing:
-        raise DataError(f"the corpus lacks column(s) {sorted(missing)}", file=file, field=sorted(missing)[0])
-    table = pd.DataFrame({"did": table["did"].astype(str), "text": table["text"].astype(str)})
-    if table["did"].duplicated().any():
-        raise DataError(f"corpus id {table.loc[table['did'].duplicated(), 'did'].iloc[0]!r} appears "
-                        "twice", file=file, field="did")
-    set_text = nset.doc_text().astype(str)
-    shared = table["did"].isin(set_text.index)
-    differs = shared & (table["text"].to_numpy() != set_text.reindex(table["did"]).to_numpy())
-    if differs.any():
-        raise DataError(f"document {table.loc[differs, 'did'].iloc[0]!r} has different text in the "
-                        f"corpus and in the set ({int(differs.sum())} documents)", file=file, field="text")
-    same_text = ~shared & table["text"].isin(set_text.to_numpy())
-    extra = nset.docs.loc[~nset.docs["did"].astype(str).isin(table["did"]), ["did", "text"]]
-    docs = pd.concat([table[~same_text], extra.astype(str)], ignore_index=True)
-    return docs, int(same_text.sum())
 
 
 def _matrix(values: np.ndarray, name: str) -> np.ndarray:

@@ -41,6 +41,7 @@ from analysis.workspace.browse import (
 )
 from analysis.workspace.data import (
                                        DEFAULT_TOP_N,
+                                       ENGINES,
                                        PoolSettings,
                                        cached_pool,
                                        data_files,
@@ -50,6 +51,7 @@ from analysis.workspace.data import (
                                        load_dataset,
                                        pool_embeddings,
                                        pool_file,
+                                       ray_address,
                                        select,
                                        store_upload,
                                        workspace_dir,
@@ -73,11 +75,11 @@ from analysis.workspace.tables import (
                                        with_texts,
 )
 
-__all__ = ["DEFAULT_TOP_N", "PoolSettings", "bin_edges", "cached_pool", "cluster_shares",
+__all__ = ["DEFAULT_TOP_N", "ENGINES", "PoolSettings", "bin_edges", "cached_pool", "cluster_shares",
            "data_files", "display_path", "doc_clusters", "ecdf_grid", "ecdf_table",
            "embedding_need", "ensure_own_scores", "ensure_pool", "export_settings", "fingerprint",
            "histogram_table", "is_pool", "load_dataset", "map_colours", "map_table",
            "overview_tables", "pool_embeddings", "pool_file", "query_list", "query_negatives",
-           "query_positives", "review_store", "select", "store_upload", "suspects",
+           "query_positives", "ray_address", "review_store", "select", "store_upload", "suspects",
            "training_file", "with_embedding_model", "with_own_scores", "with_texts",
            "workspace_dir"]

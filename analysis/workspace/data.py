@@ -24,6 +24,14 @@ from analysis.scoring.embedding_cache import default_cache_dir
 
 Progress = Callable[[int, int, str], None]
 DEFAULT_TOP_N = 100
+RAY_ADDRESS_ENV = "NEGLENS_RAY_ADDRESS"
+ENGINES = ("local", "ray")
+
+
+def ray_address() -> str | None:
+    """The Ray cluster pools may be built on from the dashboard: ``$NEGLENS_RAY_ADDRESS``
+    (what ``ray.init(address=...)`` takes: ``auto``, ``ray://head:10001``, ...), None when unset."""
+    return os.environ.get(RAY_ADDRESS_ENV, "").strip() or None
 
 
 def workspace_dir(cache_dir: str | os.PathLike | None = None) -> Path:
@@ -110,9 +118,15 @@ def cached_pool(data_sha: str, settings: PoolSettings, *, format: str | None = N
 
 def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
                 format: str | None = None, cache_dir: str | os.PathLike | None = None,
-                progress: Progress | None = None) -> NegativeSet:
+                engine: str = "local", progress: Progress | None = None) -> NegativeSet:
     """The pool of ``nset`` under ``settings``: ``nset`` itself when it is a pool, else the
-    cached one, else built with ``analysis.scoring.pool.build_pool`` (reporting ``progress``) and cached."""
+    cached one, else built with ``analysis.scoring.pool.build_pool`` (reporting ``progress``) and cached.
+    Its search blocks are checkpointed beside the pool file (``<pool file stem>.search/``, so
+    keyed by the pool key): a build stopped or killed resumes where it stopped. ``engine``
+    ``ray`` builds it on the cluster at :func:`ray_address` (the same pool, the same file)."""
+    if engine not in ENGINES or (engine == "ray" and not ray_address()):
+        raise DataError(f"engine must be one of {ENGINES} (ray needs ${RAY_ADDRESS_ENV}), "
+                        f"not {engine!r}", field="engine")
     if is_pool(nset):
         return nset
     found = cached_pool(data_sha, settings, format=format, cache_dir=cache_dir)
@@ -131,10 +145,15 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
         if found is not None:
             return found
         started = time.perf_counter()
-        pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
-                          cross_encoder=settings.cross_encoder or None, progress=progress)
-        record_rate("local", pool_texts(nset), time.perf_counter() - started,
-                    cache_dir=workspace_dir(cache_dir))  # the next estimate uses this machine's rate
+        checkpoint = target.with_name(target.stem + ".search")
+        if engine == "ray":
+            pool = _build_on_ray(nset, settings, checkpoint, progress)
+        else:
+            pool = build_pool(nset, model=settings.model or None, top_n=settings.top_n,
+                              cross_encoder=settings.cross_encoder or None, progress=progress,
+                              checkpoint=checkpoint)
+        record_rate(engine, pool_texts(nset), time.perf_counter() - started,
+                    cache_dir=workspace_dir(cache_dir))  # the next estimate uses this rate
         fd, partial = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         os.close(fd)
         try:
@@ -144,6 +163,20 @@ def ensure_pool(nset: NegativeSet, data_sha: str, settings: PoolSettings, *,
             os.replace(partial, target)
         finally:
             Path(partial).unlink(missing_ok=True)
+    return pool
+
+
+def _build_on_ray(nset: NegativeSet, settings: PoolSettings, checkpoint: Path,
+                  progress: Progress | None) -> NegativeSet:
+    from analysis.scoring.engine_ray import build_pool_ray
+    from analysis.scoring.rerank import add_ce_scores, load_cross_encoder
+
+    pool = build_pool_ray(nset, model=settings.model or None, top_n=settings.top_n,
+                          address=ray_address(), checkpoint=checkpoint, progress=progress)
+    if settings.cross_encoder:
+        reranker = load_cross_encoder(settings.cross_encoder)
+        pool = add_ce_scores(pool, reranker, progress=progress)
+        pool.meta["pool"]["cross_encoder"] = reranker.name
     return pool
 
 

@@ -106,13 +106,17 @@ if own_scored:
     st.caption("Scores: its own pairs scored with the packaged all-MiniLM-L6-v2 (kept in the "
                "workspace cache).")
 estimate = estimate_build(pool_texts(nset), cache_dir=ws.workspace_dir())
+address = ws.ray_address()  # $NEGLENS_RAY_ADDRESS: pools may also be built on that Ray cluster
 if not ws.is_pool(nset):
     with st.expander("Re-mine from the whole corpus (build a pool)", expanded=kind == ""):
         if kind == "":
             st.caption("Second choice: a pool searches every corpus document for each query "
                        "(nothing is encoded until you press Build pool).")
-        st.caption(f"A pool {estimate.describe()}. The result is cached; pressing Cancel "
-                   "(or leaving the page) stops the build and keeps nothing.")
+        on_ray = estimate_build(pool_texts(nset), engine="ray", cache_dir=ws.workspace_dir())
+        st.caption(f"A pool {estimate.describe()}"
+                   + (f"; on the Ray cluster it {on_ray.describe()}" if address else "")
+                   + ". The result is cached; pressing Cancel (or leaving the page) stops the "
+                     "build, and a build started again resumes its search where it stopped.")
         with st.form("pool_settings"):
             left, mid, right = st.columns(3)
             model = left.text_input("Bi-encoder", value=view.model,
@@ -123,12 +127,17 @@ if not ws.is_pool(nset):
                                      max_value=10_000, value=view.top_n, step=10)
             cross = right.text_input("Cross-encoder (optional)", value=view.cross_encoder,
                                      placeholder="none", help="Rescore candidates: adds ce_score")
+            engine = st.radio("Engine", ws.ENGINES, horizontal=True, key="pool_engine",
+                              format_func=lambda e: "This machine" if e == "local"
+                              else f"Ray cluster ({address})",
+                              help="Ray encodes and searches on the cluster at "
+                                   "$NEGLENS_RAY_ADDRESS: the same pool") if address else "local"
             pressed = st.form_submit_button("Build pool", type="primary")
         if pressed:
             view.model, view.top_n, view.cross_encoder = model.strip(), int(top_n), cross.strip()
             st.button("Cancel", key="cancel_pool")  # any rerun stops the running build
-            bar = ui.ProgressBar(f"Building the pool ({estimate.describe()})")
-            session.build_pool(bar)
+            bar = ui.ProgressBar(f"Building the pool ({(on_ray if engine == 'ray' else estimate).describe()})")
+            session.build_pool(bar, engine)
             bar.done()
             st.rerun()
 

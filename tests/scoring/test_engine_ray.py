@@ -69,3 +69,71 @@ def test_interrupted_build_resumes_from_the_cache(tmp_path, monkeypatch):
     assert seen[0] == (0, 100)                    # progress starts at what is left
     fresh = load_encoder(None).embed(texts, use_cache=False)
     np.testing.assert_allclose(resumed, fresh, atol=1e-6)
+
+
+def test_a_stopped_ray_search_resumes_from_its_blocks_on_either_engine(local_ray, tmp_path,
+                                                                       monkeypatch):
+    from analysis.scoring.engine_ray import ray_blocks
+    from analysis.scoring.pool import pool_from_embeddings
+    from tests.scoring.test_search_blocks import (
+        BLOCK,
+        QUERIES,
+        TOP_N,
+        assert_same_pool,
+        build,
+        counting_search,
+        synthetic,
+    )
+
+    nset, corpus, q, d = synthetic()
+    seen = []
+
+    def stop(done, total, stage):
+        seen.append(done)
+        if done >= 2 * BLOCK:
+            raise KeyboardInterrupt("stopped during the search")
+    with pytest.raises(KeyboardInterrupt):
+        pool_from_embeddings(nset, corpus, q, d, top_n=TOP_N, checkpoint=tmp_path, block=BLOCK,
+                             search=ray_blocks, progress=stop)
+    done = len(list(tmp_path.glob("*/block-*.npz")))
+    assert done >= 2 and seen[0] == 0
+    on_ray = pool_from_embeddings(nset, corpus, q, d, top_n=TOP_N, checkpoint=tmp_path / "again",
+                                  block=BLOCK, search=ray_blocks)
+    assert_same_pool(on_ray, build(None))                 # Ray blocks = the local engine's pool
+    searched = counting_search(monkeypatch)               # the local engine finishes the build
+    resumed = build(tmp_path)
+    assert sum(searched) == QUERIES - done * BLOCK
+    assert_same_pool(resumed, on_ray)
+
+
+def test_the_workspace_builds_on_ray_when_a_cluster_is_configured(local_ray, tmp_path, monkeypatch):
+    from analysis import workspace as ws
+    from analysis.scoring.estimate import estimate_build
+
+    monkeypatch.setenv(ws.data.RAY_ADDRESS_ENV, "auto")  # the Ray this process already runs
+    nset = load(SAMPLE_DATA)
+    settings = ws.PoolSettings(top_n=20)
+    on_ray = ws.ensure_pool(nset, "f" * 64, settings, cache_dir=tmp_path, engine="ray")
+    assert on_ray.meta["pool"]["engine"] == "ray"
+    assert ws.cached_pool("f" * 64, settings, cache_dir=tmp_path) is not None
+    assert estimate_build(10, engine="ray", cache_dir=tmp_path).measured
+    local = build_pool(nset, top_n=20)
+    for column in ("qid", "did", "rank"):
+        assert on_ray.pairs[column].astype(str).tolist() == local.pairs[column].astype(str).tolist()
+
+
+def test_equal_texts_merge_on_ray_as_they_do_locally(local_ray, tmp_path):
+    """`pool --engine ray` merges equal texts by default, as the local engine does."""
+    import pandas as pd
+
+    from analysis.scoring.engine_ray import build_pool_ray
+
+    nset = load(SAMPLE_DATA)
+    first = nset.docs["text"].astype(str).iloc[0]
+    corpus = pd.DataFrame({"did": ["copy-a", "copy-b"], "text": [first + " (copy)"] * 2})
+    local = build_pool(nset, corpus=corpus, top_n=20, merge_texts=True)
+    on_ray = build_pool_ray(nset, corpus=corpus, top_n=20, merge_texts=True, checkpoint=tmp_path)
+    assert on_ray.meta["pool"]["merged_equal_texts"] == local.meta["pool"]["merged_equal_texts"]
+    assert on_ray.meta["pool"]["merged_equal_texts"]["documents"] >= 1
+    for column in ("qid", "did", "rank"):
+        assert on_ray.pairs[column].astype(str).tolist() == local.pairs[column].astype(str).tolist()

@@ -308,4 +308,18 @@ def test_a_second_pool_run_encodes_nothing(cranfield30, cranfield_pool, encoder,
     before = encoder.encoded
     again = build_pool(cranfield30, model=encoder, top_n=100)
     assert encoder.encoded == before
+    assert again.meta["pool"]["engine"] == "local" and again.meta["pool"]["encoded_texts"] == 0
+    assert again.meta["pool"]["encode_rate"] is None      # nothing encoded: no rate to measure
     pd.testing.assert_frame_equal(again.pairs, cranfield_pool.pairs)
+
+
+def test_the_pool_settings_record_the_measured_local_encode_rate(encoder, tmp_path):
+    small = NegativeSet(pd.DataFrame({"qid": ["q1", "q2"], "text": ["wing lift", "heat flux"]}),
+                        pd.DataFrame({"did": ["d1", "d2", "d3"],
+                                      "text": ["lift of a wing", "boundary layer", "heat"]}),
+                        pd.DataFrame({"qid": ["q1"], "did": ["d1"], "label": [1],
+                                      "source": ["qrels"], "rank": [np.nan], "score": [np.nan]}),
+                        format="test")
+    settings = build_pool(small, model=encoder, top_n=2, cache_dir=tmp_path).meta["pool"]
+    assert settings["engine"] == "local" and settings["encoded_texts"] == 5
+    assert settings["encode_rate"] == pytest.approx(5 / settings["encode_seconds"], rel=0.05)

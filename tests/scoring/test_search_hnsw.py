@@ -64,3 +64,26 @@ def test_pool_with_hnsw_matches_exact_pool_and_says_it_is_approximate():
     same = exact.pairs.merge(approx.pairs, on=key, suffixes=("_e", "_a"))
     assert len(same) >= 0.95 * len(exact.pairs)
     np.testing.assert_allclose(same["score_e"], same["score_a"], atol=1e-6)
+
+
+def test_a_stopped_hnsw_build_reads_its_index_back_instead_of_building_it(tmp_path, monkeypatch):
+    import faiss
+
+    from analysis.scoring import search_hnsw
+    from tests.scoring.test_search_blocks import assert_same_pool, synthetic
+
+    nset, corpus, q, d = synthetic()
+    whole = pool_from_embeddings(nset, corpus, q, d, top_n=7, search="hnsw")
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("stopped after the index was built")
+    monkeypatch.setattr(search_hnsw, "measure_recall", killed)
+    with pytest.raises(KeyboardInterrupt):
+        pool_from_embeddings(nset, corpus, q, d, top_n=7, search="hnsw", checkpoint=tmp_path)
+    (index,) = tmp_path.glob("*/hnsw-m32-efc64.faiss")
+    monkeypatch.undo()
+    monkeypatch.setattr(faiss, "IndexHNSWFlat", lambda *a: pytest.fail("built the index again"))
+    resumed = pool_from_embeddings(nset, corpus, q, d, top_n=7, search="hnsw", checkpoint=tmp_path)
+    assert_same_pool(resumed, whole)
+    assert resumed.meta["pool"]["recall"] == whole.meta["pool"]["recall"]
+    assert not index.parent.exists()                      # removed once the search is done
