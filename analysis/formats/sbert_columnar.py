@@ -151,14 +151,16 @@ def _merge_repeats(qcol: np.ndarray, dcol: np.ndarray, label: np.ndarray, score:
     again = pd.Series(key).duplicated().to_numpy()
     if not again.any():
         return np.ones(len(key), dtype=bool), []
-    first_at = pd.Series(np.arange(len(key))).groupby(key).transform("min").to_numpy()
-    later, first = np.flatnonzero(again), first_at[again]
+    involved = np.flatnonzero(np.isin(key, key[again]))       # every occurrence of a repeat
+    first_of = pd.Series(involved).groupby(key[involved]).transform("min").to_numpy()
+    repeat = again[involved]
+    later, first = involved[repeat], first_of[repeat]
     old, new = score[first].astype(np.float32), score[later].astype(np.float32)
     conflict = (label[first] != label[later]) | (~np.isnan(new) & (np.isnan(old) | (old != new)))
-    replay = np.isin(first_at, np.unique(first[conflict])) & again
+    replay = repeat & np.isin(first_of, first[conflict])
     warnings = []
-    for at in np.flatnonzero(replay):
-        warnings.extend(_merge_one(int(first_at[at]), int(at), label, score, names, width))
+    for at, at_first in zip(involved[replay].tolist(), first_of[replay].tolist()):
+        warnings.extend(_merge_one(at_first, at, label, score, names, width))
     return ~again, warnings
 
 
