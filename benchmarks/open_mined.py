@@ -112,11 +112,16 @@ def page(name):
 at, t_over = page("overview")
 _, t_browse = page("browse")
 at, t_cmp = page("compare")
-box = at.number_input[0]; t = time.perf_counter(); box.set_value(box.value + 1).run(); t_rerun = time.perf_counter() - t
+def change(box):
+    t = time.perf_counter(); box.set_value(box.value + 1).run(); return time.perf_counter() - t
+param = next(b for b in at.number_input if b.key != "compare_seed")   # a strategy's parameter
+t_rerun = change(param)
+t_seed = change(at.number_input(key="compare_seed"))   # also the sample's seed: re-draws it
 assert not at.exception, [e.value for e in at.exception]
 print("FIG", {"sample": [c.value[:60] for c in at.caption if "random sample" in c.value][:1],
               "overview_s": t_over, "browse_s": t_browse, "compare_first_s": t_cmp,
-              "compare_rerun_s": t_rerun, "torch": "torch" in sys.modules,
+              "compare_rerun_s": t_rerun, "rerun_param": param.label,
+              "compare_seed_change_s": t_seed, "torch": "torch" in sys.modules,
               "sentence_transformers": "sentence_transformers" in sys.modules})
 """,
 }
