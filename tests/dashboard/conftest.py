@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from apptest_helpers import SAMPLE_DATA, pool_file
 
+MINED = SAMPLE_DATA / "mined" / "sentence_transformers_ntuple.jsonl"
+
 
 @pytest.fixture
 def small_pool(tmp_path) -> Path:
@@ -23,3 +25,12 @@ def sample_copy(tmp_path_factory) -> Path:
     return target
 
 
+
+
+@pytest.fixture
+def mined(tmp_path, monkeypatch) -> Path:
+    """A copy of the sample's scored n-tuple file, with a cache (and review store) of its own."""
+    if not MINED.is_file():
+        pytest.skip(f"{MINED} is absent")
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
+    return Path(shutil.copy(MINED, tmp_path / MINED.name))

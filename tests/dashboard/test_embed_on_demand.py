@@ -3,26 +3,14 @@ near-duplicate signal and the clusters say what they need and encode only when a
 
 from __future__ import annotations
 
-import shutil
-
 import numpy as np
 import pytest
-from apptest_helpers import REPO, assert_clean, open_app, page
+from apptest_helpers import assert_clean, open_app, page
 
 from analysis import workspace as ws
 from analysis.formats import load
 from analysis.scoring.embedding_cache import EmbeddingCache, text_keys
 from analysis.scoring.file_rank import file_candidates
-
-MINED = REPO / "sample_data" / "mined" / "sentence_transformers_ntuple.jsonl"
-
-
-@pytest.fixture
-def mined(tmp_path, monkeypatch):
-    if not MINED.is_file():
-        pytest.skip(f"{MINED} is absent")
-    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
-    return shutil.copy(MINED, tmp_path / MINED.name)
 
 
 def test_the_need_counts_what_the_cache_already_holds(mined, tmp_path):

@@ -4,11 +4,9 @@ export, and draws the same sample as the library and the CLI (issue 15, "A sampl
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
-import pytest
 from apptest_helpers import REPO, assert_clean, open_app, page
 
 from analysis.formats import load
@@ -23,16 +21,7 @@ from dashboard.state import (
     to_query,
 )
 
-MINED = REPO / "sample_data" / "mined" / "sentence_transformers_ntuple.jsonl"
 NOTE = "a random sample of 30 of 120 queries (seed 3)"
-
-
-@pytest.fixture
-def mined(tmp_path, monkeypatch):
-    if not MINED.is_file():
-        pytest.skip(f"{MINED} is absent")
-    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
-    return shutil.copy(MINED, tmp_path / MINED.name)
 
 
 def test_sample_size_is_automatic_for_large_files_only():

@@ -80,7 +80,7 @@ def full_page_screenshot(page, target) -> None:
 
 def test_a_strategy_change_updates_the_chart_and_the_url(app_server, page):
     open_page(page, app_server, "compare")
-    before = chart_traces(page, "Rank distribution")
+    before = chart_traces(page, "Corpus rank distribution")
     expander = page.locator("[data-testid='stExpander']").filter(
         has_text=f"top_k: {registry()['top_k'].summary}")
     expander.locator("summary").click()
@@ -90,7 +90,7 @@ def test_a_strategy_change_updates_the_chart_and_the_url(app_server, page):
     page.wait_for_url(re.compile(r"top_k%3Anum_negatives%3D3"), timeout=SETTLE_TIMEOUT_S * 1000)
     settle(page)
     deadline = time.monotonic() + 30   # the chart is redrawn just after the script ends
-    while (after := chart_traces(page, "Rank distribution"))["top_k"] == before["top_k"]:
+    while (after := chart_traces(page, "Corpus rank distribution"))["top_k"] == before["top_k"]:
         assert time.monotonic() < deadline, "the rank chart did not change"
         time.sleep(0.5)
     assert after["random"] == before["random"]            # other strategies keep their draws
@@ -99,7 +99,7 @@ def test_a_strategy_change_updates_the_chart_and_the_url(app_server, page):
     other = page.context.new_page()
     other.goto(page.url)
     settle(other)
-    assert chart_traces(other, "Rank distribution")["top_k"] == after["top_k"]
+    assert chart_traces(other, "Corpus rank distribution")["top_k"] == after["top_k"]
 
 
 def test_a_review_decision_survives_a_reload(app_server, page):
