@@ -121,7 +121,8 @@ def estimate_lines(store, candidates: NegativeSet, selections: dict | None = Non
                    keys: np.ndarray | None = None, masks: dict | None = None) -> list[str]:
     """The dataset-level estimate (``analysis.false_negatives.estimate``) from the review store,
     one plain line for all negatives and one per strategy's selection; a line says so when
-    there are too few verdicts for a number. ``keys`` (one per negative, e.g. the queue's) and
+    there are too few verdicts for a number (then one line in all: a selection's random draws
+    are among all negatives' draws, so no selection has enough either). ``keys`` (one per negative, e.g. the queue's) and
     ``masks`` (name -> which keys) spare recomputing them."""
     from analysis.false_negatives.estimate import (
         describe,
@@ -135,7 +136,10 @@ def estimate_lines(store, candidates: NegativeSet, selections: dict | None = Non
     for name, selection in (selections or {}).items():
         masks[name] = selection_inside(candidates, keys, selection)
     log, current = store.design_log(), store.all()
-    lines = [describe(stored_estimate(log, current, keys))]
+    overall = stored_estimate(log, current, keys)
+    lines = [describe(overall)]
+    if overall["population"] and not overall["enough"] and masks:   # a selection has fewer draws
+        return [lines[0] + " The same holds for each strategy's selection."]
     for name, mask in masks.items():
         lines.append(describe(stored_estimate(log, current, keys, mask), f"the selection of {name}"))
     return lines
