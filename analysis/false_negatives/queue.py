@@ -62,7 +62,9 @@ class ReviewQueue:
         if refit_every < 1:
             raise DataError(f"refit_every must be >= 1, got {refit_every}", field="refit_every")
         if refit is None:
-            from analysis.false_negatives.learn import refit
+            from analysis.false_negatives.learn import refit, warm_up
+
+            warm_up()
         self.signals = signals.reset_index(drop=True)
         self.keys = (self.signals["qid"].astype(str) + "\0" + self.signals["did"].astype(str)).to_numpy()
         self._refit, self.refit_every, self.explore = refit, refit_every, explore
