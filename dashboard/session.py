@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -112,44 +113,46 @@ def pool_key() -> str:
         return f"{data_sha()}|{current.format}|{pool_settings().key()}{sampled}"
 
 
+class _Args(NamedTuple):
+    """What the cached candidates depend on (their cache key: small strings and numbers)."""
+
+    key: str
+    sha: str
+    path: str
+    fmt: str
+    kind: str
+    model: str
+    top_n: int
+    ce: str
+    sample: int
+    seed: int
+
+
+def _args() -> _Args:
+    current = view()
+    return _Args(pool_key(), data_sha(), current.data, current.format, candidates_kind(),
+                 current.model, current.top_n, current.cross_encoder, sample_size(), current.seed)
+
+
 @st.cache_resource(max_entries=3, show_spinner="Reading the candidates ...")
-def _pool(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> NegativeSet:
-    key, _, sampled = key.partition("#sample=")
-    sha = key.split("|", 1)[0]
-    nset = _dataset(path, sha, fmt)
-    if key.endswith("|file"):
-        from analysis.scoring.file_rank import file_candidates
-
-        found = ws.with_embedding_model(file_candidates(nset), model)  # encoded on request only
-    else:
-        found = ws.ensure_pool(nset, sha, ws.PoolSettings(model=model, top_n=top_n, cross_encoder=ce),
-                               format=fmt or None)
-    if not sampled:
-        return found
-    from analysis.measure.query_sample import sample_queries
-
-    size, _, seed = sampled.partition(",seed=")
-    return sample_queries(found, int(size), seed=int(seed))
+def _pool(args: _Args) -> NegativeSet:
+    settings = ws.PoolSettings(model=args.model, top_n=args.top_n, cross_encoder=args.ce)
+    return ws.open_candidates(_dataset(args.path, args.sha, args.fmt), args.sha, kind=args.kind,
+                              settings=settings, format=args.fmt or None, sample=args.sample,
+                              seed=args.seed)
 
 
 def pool_ready() -> bool:
     """True when the pool needs no model: the data is a pool, or the pool is cached on disk."""
-    nset = dataset()
-    if ws.is_pool(nset):
+    if ws.is_pool(dataset()):
         return True
     with ui.reported("Pool settings"):
         return ws.pool_file(data_sha(), pool_settings(), format=view().format or None).is_file()
 
 
 def candidates_kind() -> str:
-    """``pool`` (a pool file or a built pool), ``file`` (a scored file, by file rank), or ``''``
-    (no scores and no pool: the Data page offers to build one). Never encodes anything."""
-    nset = dataset()
-    if ws.is_pool(nset) or (nset.has_ranks and nset.has_scores):
-        return "pool"
-    if nset.has_scores:
-        return "file" if not pool_ready() else "pool"
-    return "pool" if pool_ready() else ""
+    """``pool``, ``file`` or ``''`` (``analysis.workspace.candidates_kind``). Never encodes."""
+    return ws.candidates_kind(dataset(), pool_built=pool_ready())
 
 
 def build_pool(progress, engine: str = "local") -> None:
@@ -162,41 +165,32 @@ def build_pool(progress, engine: str = "local") -> None:
 def pool() -> NegativeSet:
     """The current candidates; a page on data without scores or pool stops with a pointer to
     the Data page (opening a page never encodes a text)."""
-    current = view()
     if candidates_kind() == "":
         st.info("This file carries no scores and no pool has been built for it yet. Build one "
                 "on the **Data** page (it shows an estimate before it starts).")
         st.page_link("views/data.py", label="Data", icon=":material/folder_open:")
         st.stop()
-    key = pool_key()
     with ui.reported("Cannot read the candidates"):
-        return _pool(key, current.data, current.format, current.model, current.top_n,
-                     current.cross_encoder)
-
-
-def _pool_args() -> tuple:
-    current = view()
-    return (pool_key(), current.data, current.format, current.model, current.top_n,
-            current.cross_encoder)
+        return _pool(_args())
 
 
 @st.cache_resource(max_entries=3, show_spinner=False)
-def _candidates(key: str, path: str, fmt: str, model: str, top_n: int, ce: str) -> NegativeSet:
+def _candidates(args: _Args) -> NegativeSet:
     from analysis.export.apply import candidate_pool
 
-    return candidate_pool(_pool(key, path, fmt, model, top_n, ce))
+    return candidate_pool(_pool(args))
 
 
 def candidates() -> NegativeSet:
     """The pool rows strategies choose from (a loaded file's own pairs set aside)."""
     pool()  # builds when missing
     with ui.reported("Cannot prepare the pool"):
-        return _candidates(*_pool_args())
+        return _candidates(_args())
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
-def _embeddings(key: str, path: str, fmt: str, model: str, top_n: int, ce: str):
-    found = ws.pool_embeddings(_candidates(key, path, fmt, model, top_n, ce))
+def _embeddings(args: _Args):
+    found = ws.pool_embeddings(_candidates(args))
     if found is None:
         raise LookupError("not all embeddings are cached")  # exceptions are not cached
     return found
@@ -213,30 +207,28 @@ def can_embed() -> bool:
 def embeddings(*, encode_missing: bool = False, progress=None):
     """(query, document) embeddings of the pool, from the embedding cache; None when some are
     missing, unless ``encode_missing`` (which loads the model and encodes them)."""
-    args = _pool_args()
+    args = _args()
     if not can_embed():
         return None
     missed = st.session_state.setdefault("embeddings_missed", {})  # pool key -> when
     if encode_missing:
-        ws.pool_embeddings(_candidates(*args), encode_missing=True, progress=progress)
+        ws.pool_embeddings(_candidates(args), encode_missing=True, progress=progress)
         missed.clear()
-    if time.monotonic() - missed.get(args[0], -60.0) < 60:  # looked up a moment ago: one
-        return None                                      # lookup per minute, not per call
+    if time.monotonic() - missed.get(args.key, -60.0) < 60:  # looked up a moment ago: one
+        return None                                          # lookup per minute, not per call
     try:
         with ui.reported("Cannot read the embeddings"):
-            return _embeddings(*args)
+            return _embeddings(args)
     except LookupError:
-        missed[args[0]] = time.monotonic()
+        missed[args.key] = time.monotonic()
         return None
 
 
 # -- selections ---------------------------------------------------------------------------------
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _selection(key: str, path: str, fmt: str, model: str, top_n: int, ce: str,
-               spec: str, seed: int):
+def _selection(args: _Args, spec: str, seed: int):
     chosen = json.loads(spec)
-    return ws.select(_candidates(key, path, fmt, model, top_n, ce), chosen["name"],
-                     chosen["params"], seed=seed)
+    return ws.select(_candidates(args), chosen["name"], chosen["params"], seed=seed)
 
 
 def strategy_specs() -> str:
@@ -248,24 +240,19 @@ def selections() -> dict:
     """Strategy name -> Selection (rows into :func:`candidates`) for every strategy in the View."""
     current = view()
     candidates()  # builds when missing
-    args = _pool_args()
+    args = _args()
     out = {}
     for name, params in current.strategies:
         spec = json.dumps({"name": name, "params": params}, sort_keys=True)
         with ui.reported(f"Strategy {name}"):
-            out[name] = _selection(*args, spec, current.seed)
+            out[name] = _selection(args, spec, current.seed)
     return out
 
 
 # -- clusters, suspects, reviews ------------------------------------------------------------------
-def _doc_embeddings(args: tuple, has_embeddings: bool):
-    return _embeddings(*args)[1] if has_embeddings else None
-
-
 @st.cache_resource(max_entries=2, show_spinner="Clustering the documents ...")
-def _clusters(key: str, path: str, fmt: str, model: str, top_n: int, ce: str, has_embeddings: bool):
-    args = (key, path, fmt, model, top_n, ce)
-    return ws.doc_clusters(_candidates(*args), _doc_embeddings(args, has_embeddings))
+def _clusters(args: _Args, has_embeddings: bool):
+    return ws.doc_clusters(_candidates(args), _embeddings(args)[1] if has_embeddings else None)
 
 
 def clusters():
@@ -273,14 +260,13 @@ def clusters():
     candidates()
     has = embeddings() is not None
     with ui.reported("Cannot cluster the documents"):
-        return _clusters(*_pool_args(), has)
+        return _clusters(_args(), has)
 
 
 @st.cache_resource(max_entries=2, show_spinner="Computing false-negative signals ...")
-def _suspects(key: str, path: str, fmt: str, model: str, top_n: int, ce: str, has_embeddings: bool):
-    args = (key, path, fmt, model, top_n, ce)
-    return ws.suspects(_candidates(*args), doc_emb=_doc_embeddings(args, has_embeddings),
-                       clusters=_clusters(*args, has_embeddings))
+def _suspects(args: _Args, has_embeddings: bool):
+    return ws.suspects(_candidates(args), doc_emb=_embeddings(args)[1] if has_embeddings else None,
+                       clusters=_clusters(args, has_embeddings))
 
 
 def suspects():
@@ -288,7 +274,7 @@ def suspects():
     candidates()
     has = embeddings() is not None
     with ui.reported("Cannot compute the false-negative signals"):
-        return _suspects(*_pool_args(), has)
+        return _suspects(_args(), has)
 
 
 def reviews():

@@ -39,6 +39,7 @@ from analysis.workspace.browse import (
                                        review_store,
                                        suspects,
 )
+from analysis.workspace.candidates import candidates_kind, open_candidates
 from analysis.workspace.data import (
                                        DEFAULT_TOP_N,
                                        ENGINES,
@@ -75,11 +76,11 @@ from analysis.workspace.tables import (
                                        with_texts,
 )
 
-__all__ = ["DEFAULT_TOP_N", "ENGINES", "PoolSettings", "bin_edges", "cached_pool", "cluster_shares",
-           "data_files", "display_path", "doc_clusters", "ecdf_grid", "ecdf_table",
-           "embedding_need", "ensure_own_scores", "ensure_pool", "export_settings", "fingerprint",
-           "histogram_table", "is_pool", "load_dataset", "map_colours", "map_table",
-           "overview_tables", "pool_embeddings", "pool_file", "query_list", "query_negatives",
-           "query_positives", "ray_address", "review_store", "select", "store_upload", "suspects",
-           "training_file", "with_embedding_model", "with_own_scores", "with_texts",
-           "workspace_dir"]
+__all__ = ["DEFAULT_TOP_N", "ENGINES", "PoolSettings", "bin_edges", "cached_pool",
+           "candidates_kind", "cluster_shares", "data_files", "display_path", "doc_clusters",
+           "ecdf_grid", "ecdf_table", "embedding_need", "ensure_own_scores", "ensure_pool",
+           "export_settings", "fingerprint", "histogram_table", "is_pool", "load_dataset",
+           "map_colours", "map_table", "open_candidates", "overview_tables", "pool_embeddings",
+           "pool_file", "query_list", "query_negatives", "query_positives", "ray_address",
+           "review_store", "select", "store_upload", "suspects", "training_file",
+           "with_embedding_model", "with_own_scores", "with_texts", "workspace_dir"]

@@ -122,8 +122,8 @@ def estimate_lines(store, candidates: NegativeSet, selections: dict | None = Non
     """The dataset-level estimate (``analysis.false_negatives.estimate``) from the review store,
     one plain line for all negatives and one per strategy's selection; a line says so when
     there are too few verdicts for a number (then one line in all: a selection's random draws
-    are among all negatives' draws, so no selection has enough either). ``keys`` (one per negative, e.g. the queue's) and
-    ``masks`` (name -> which keys) spare recomputing them."""
+    are among all negatives' draws, so no selection has enough either). ``keys`` (one per
+    negative, e.g. the queue's) and ``masks`` (name -> which keys) spare recomputing them."""
     from analysis.false_negatives.estimate import (
         describe,
         negative_keys,
