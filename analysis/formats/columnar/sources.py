@@ -1,0 +1,156 @@
+"""Batches of good rows from a sentence-transformers triplet or n-tuple table, bounded in size.
+
+Parquet is read with ``ParquetFile.iter_batches`` and checked column by column (Arrow
+compute); a row the checks flag is handed to the row reader's own parser
+(``sbert._PARSERS``), so its skip reads exactly as ``sbert.load`` reports it. Should the
+parser accept a flagged row, the batch is read row by row instead (order is kept either way).
+JSON Lines and CSV are read with the row reader's line iterators (``_tables.read_table``, which
+already stream and report malformed lines) and parsed row by row into the same batches: the
+same skips, line numbers and order as ``sbert.load``, with memory bounded by the batch.
+
+A batch is ``(lines, anchors, docs, scores)``: int64 line (or row) numbers, the anchor texts,
+the documents row-major (``width`` a row: positive, then negatives) and their float64 scores
+(NaN when the file has none).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from analysis.formats._errors import RowError
+from analysis.formats._tables import read_table
+from analysis.formats.sbert import _PARSERS
+from analysis.formats.sbert_columnar import _BLANK
+
+BATCH_ROWS = 1 << 16
+
+
+def width_of(columns: list[str], layout: str) -> int:
+    """Documents per row: the positive and the negatives."""
+    return 2 if layout == "triplet" else len([c for c in columns[2:] if c != "scores"]) + 1
+
+
+def row_batches(path: Path, layout: str, on_skip, *, batch_rows: int | None = None) -> Iterator[tuple]:
+    """Batches from any table ``read_table`` reads (JSONL, CSV, Parquet, datasets), row by row."""
+    batch_rows = batch_rows or BATCH_ROWS
+    columns, rows = read_table(path, on_skip)
+    yield from _parsed(rows, columns, layout, on_skip, batch_rows)
+
+
+def _parsed(rows, columns, layout, on_skip, batch_rows) -> Iterator[tuple]:
+    import pyarrow as pa
+
+    parse, anchor, second = _PARSERS[layout], columns[0], columns[1]
+    lines, anchors, docs, scores = [], [], [], []
+    for line, row in rows:
+        try:
+            query, found = parse(row, anchor, second, columns)
+        except RowError as exc:
+            on_skip(line, exc)
+            continue
+        lines.append(line)
+        anchors.append(query)
+        for text, _, score in found:
+            docs.append(text)
+            scores.append(score)
+        if len(lines) >= batch_rows:
+            yield np.asarray(lines), pa.array(anchors, pa.large_string()), \
+                pa.array(docs, pa.large_string()), np.asarray(scores, dtype=np.float64)
+            lines, anchors, docs, scores = [], [], [], []
+    if lines:
+        yield np.asarray(lines), pa.array(anchors, pa.large_string()), \
+            pa.array(docs, pa.large_string()), np.asarray(scores, dtype=np.float64)
+
+
+def parquet_batches(path: Path, columns: list[str], layout: str, on_skip, *,
+                    batch_rows: int | None = None) -> Iterator[tuple]:
+    """Batches of a Parquet file, checked by columns; flagged rows go to the row parser."""
+    batch_rows = batch_rows or BATCH_ROWS
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    names = [c for c in columns if c != "scores"]
+    width = len(names) - 1
+    handle = pq.ParquetFile(path)
+    start = 0
+    for batch in handle.iter_batches(batch_size=batch_rows, columns=columns):
+        n = batch.num_rows
+        lines = np.arange(start + 1, start + n + 1, dtype=np.int64)
+        start += n
+        flat, bad = _flag(batch, names, width, "scores" in columns, pa, pc)
+        if bad.any():
+            flagged = np.flatnonzero(bad)
+            rows = [(int(lines[i]), {c: batch.column(c)[int(i)].as_py() for c in columns})
+                    for i in flagged]
+            accepted = []
+            for line, row in rows:
+                try:
+                    _PARSERS[layout](row, columns[0], columns[1], columns)
+                    accepted.append(line)
+                except RowError:
+                    pass
+            if accepted:      # the checks were stricter than the parser: read this batch by rows
+                every = zip(lines.tolist(), batch.to_pylist())
+                yield from _parsed(every, columns, layout, on_skip, batch_rows)
+                continue
+            for line, row in rows:
+                try:
+                    _PARSERS[layout](row, columns[0], columns[1], columns)
+                except RowError as exc:
+                    on_skip(line, exc)
+            good = pa.array(~bad)
+            batch, lines = batch.filter(good), lines[~bad]
+            flat = flat.reshape(n, width)[~bad].ravel() if flat is not None else None
+        rows = batch.num_rows
+        if not rows:
+            continue
+        cells = pa.concat_arrays([_large(batch.column(c)) for c in names[1:]])
+        order = (np.arange(width)[None, :] * rows + np.arange(rows)[:, None]).ravel()
+        docs = cells.take(pa.array(order))
+        scores = flat if flat is not None else np.full(rows * width, math.nan)
+        yield lines, _large(batch.column(names[0])), docs, scores
+
+
+def _large(column):
+    import pyarrow as pa
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    return column.cast(pa.large_string()) if not pa.types.is_large_string(column.type) else column
+
+
+def _flag(batch, names, width, has_scores, pa, pc) -> tuple[np.ndarray | None, np.ndarray]:
+    """(flat float64 scores or None when they cannot be read as columns, rows to flag)."""
+    n = batch.num_rows
+    bad = np.zeros(n, dtype=bool)
+    for name in names:
+        column = batch.column(name)
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            return None, np.ones(n, dtype=bool)
+        bad |= column.is_null().to_numpy(zero_copy_only=False)
+        bad |= pc.fill_null(pc.match_substring_regex(column, _BLANK), True).to_numpy(
+            zero_copy_only=False)
+    if not has_scores:
+        return None, bad
+    column = batch.column("scores")
+    kind = column.type
+    if not (pa.types.is_list(kind) or pa.types.is_large_list(kind)) or not (
+            pa.types.is_floating(kind.value_type) or pa.types.is_integer(kind.value_type)):
+        return None, np.ones(n, dtype=bool)
+    lengths = pc.fill_null(pc.list_value_length(column), -1).to_numpy(zero_copy_only=False)
+    wrong = lengths != width
+    if wrong.any():                    # keep only well-shaped rows' values, then spread back
+        bad |= wrong
+    values = pc.list_flatten(column.filter(pa.array(~wrong)))
+    nulls = values.is_null().to_numpy(zero_copy_only=False)
+    flat_ok = values.to_numpy(zero_copy_only=False).astype(np.float64)
+    flat = np.full(n * width, math.nan)
+    flat.reshape(n, width)[~wrong] = flat_ok.reshape(-1, width)
+    broken = np.zeros(n * width, dtype=bool)
+    broken.reshape(n, width)[~wrong] = (nulls | np.isinf(flat_ok)).reshape(-1, width)
+    bad |= broken.reshape(n, width).any(axis=1)
+    return flat, bad

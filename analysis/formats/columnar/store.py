@@ -1,0 +1,177 @@
+"""The cache entry of one input: Arrow IPC files, written once, reopened memory-mapped.
+
+Layout, under ``$NEGLENS_CACHE_DIR/columnar`` (else ``~/.cache/neglens/columnar``)::
+
+    <key>/pairs.arrow     qid, did (int32 codes), label (int8), source (int8 codes), rank
+                          (int32), score (float32) [+ ce_score float32]: 18 bytes a pair
+    <key>/queries.arrow   id, text (code order = first appearance, as the row readers)
+    <key>/docs.arrow      id, text
+    <key>/meta.json       format, skipped rows, warnings and meta, the sources' names
+
+``key`` is the sha256 of the input's identity (resolved path, size and mtime_ns of each of its
+files), the format and options asked for, and :data:`VERSION`. Identity, not content: hashing
+a 10 GB file would cost more than the reopen this cache is for; a file changed in place gets a
+new size or mtime and so a new entry. An entry is built in a temporary folder and renamed into
+place, so a crash mid-build leaves nothing half-written; an entry that cannot be read is removed
+with a warning and built again.
+
+Reopening maps the three files (no read, no copy): the numbers are numpy views of the map and
+the texts Arrow strings in it, paged in only for the rows a page shows, encodes or exports.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analysis.formats.columnar.build import DOCS_FILE, META_FILE, PAIRS_FILE, QUERIES_FILE
+from analysis.model import NegativeSet, Skip
+
+VERSION = 1
+AREA = "columnar"
+_FLOATS = ("score", "ce_score")
+
+
+def cache_root() -> Path:
+    """``$NEGLENS_CACHE_DIR/columnar`` (else ``~/.cache/neglens/columnar``)."""
+    env = os.environ.get("NEGLENS_CACHE_DIR")
+    return (Path(env).expanduser() if env else Path.home() / ".cache" / "neglens") / AREA
+
+
+def entry_key(files: list[Path], *, format: str | None, options: dict) -> str:
+    stamp = [(str(f.resolve()), (st := f.stat()).st_size, st.st_mtime_ns) for f in files]
+    text = json.dumps({"version": VERSION, "files": stamp, "format": format,
+                       "options": {k: str(v) for k, v in sorted(options.items())}})
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def new_folder(root: Path) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=".building-", dir=root))
+
+
+def publish(folder: Path, target: Path) -> Path:
+    """Rename a finished temporary folder into place (another process may have won)."""
+    try:
+        os.rename(folder, target)
+    except OSError:
+        shutil.rmtree(folder, ignore_errors=True)
+    return target
+
+
+def write_pairs(folder: Path, columns: dict[str, np.ndarray], *, sources: list[str], info: dict) -> None:
+    """pairs.arrow and meta.json (``columns``: qid, did, label, source, rank, score, ...)."""
+    import pyarrow as pa
+
+    arrays = {name: pa.array(np.ascontiguousarray(values)) for name, values in columns.items()}
+    table = pa.table(arrays)
+    with pa.OSFile(str(folder / PAIRS_FILE), "wb") as sink, \
+            pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(1, table.num_rows))
+    (folder / META_FILE).write_text(json.dumps({**info, "sources": sources}, ensure_ascii=False))
+
+
+def write_texts(path: Path, ids, texts) -> None:
+    import pyarrow as pa
+
+    schema = pa.schema([("id", pa.string()), ("text", pa.string())])
+    table = pa.table([pa.array(ids, pa.string()), pa.array(texts, pa.string())], schema=schema)
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
+        writer.write_table(table)
+
+
+def from_set(nset: NegativeSet, folder: Path) -> bool:
+    """Write an already loaded set as an entry; False when it holds a column the entry cannot
+    (an extra non-float column), so the caller keeps the set as it is."""
+    pairs = nset.pairs
+    extra = [c for c in pairs.columns if c not in ("qid", "did", "label", "source", "rank", *_FLOATS)]
+    if extra or len(pairs["source"].cat.categories) > 127:
+        return False
+    write_texts(folder / QUERIES_FILE, nset.queries["qid"].array, nset.queries["text"].array)
+    write_texts(folder / DOCS_FILE, nset.docs["did"].array, nset.docs["text"].array)
+    columns = {"qid": pairs["qid"].cat.codes.to_numpy().astype(np.int32),
+               "did": pairs["did"].cat.codes.to_numpy().astype(np.int32),
+               "label": pairs["label"].to_numpy(np.int8),
+               "source": pairs["source"].cat.codes.to_numpy().astype(np.int8),
+               "rank": pairs["rank"].to_numpy(np.int32)}
+    for name in _FLOATS:
+        if name in pairs:
+            columns[name] = pairs[name].to_numpy(np.float32)
+    try:
+        info = _info(nset)
+        json.dumps(info)
+    except (TypeError, ValueError):
+        return False
+    write_pairs(folder, columns, sources=[str(s) for s in pairs["source"].cat.categories], info=info)
+    return True
+
+
+def _info(nset: NegativeSet) -> dict:
+    return {"format": nset.format, "skipped": [s.as_dict() for s in nset.skipped], "meta": nset.meta}
+
+
+def open_entry(folder: Path) -> NegativeSet | None:
+    """The set an entry holds, memory-mapped; None (entry removed, warning) when unreadable."""
+    try:
+        return _open(folder)
+    except Exception as exc:      # a torn or foreign entry: rebuild rather than fail
+        warnings.warn(f"columnar cache entry {folder} is unreadable ({exc}); building it again")
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
+def _open(folder: Path) -> NegativeSet:
+    import pyarrow as pa
+
+    info = json.loads((folder / META_FILE).read_text())
+    tables = {}
+    for name in (PAIRS_FILE, QUERIES_FILE, DOCS_FILE):
+        tables[name] = pa.ipc.open_file(pa.memory_map(str(folder / name))).read_all()
+    pairs_t = tables[PAIRS_FILE]
+    qids, dids = (_strings(tables[n].column("id")) for n in (QUERIES_FILE, DOCS_FILE))
+    column = {name: _numpy(pairs_t.column(name)) for name in pairs_t.column_names}
+    pairs = pd.DataFrame({
+        "qid": _coded(column.pop("qid"), qids), "did": _coded(column.pop("did"), dids),
+        "label": column.pop("label"),
+        "source": _coded(column.pop("source"), _strings(pa.chunked_array(
+            [pa.array(info["sources"], pa.string())]))),
+        "rank": column.pop("rank"), **column})
+    nset = object.__new__(NegativeSet)      # checked when the entry was written
+    nset.queries = pd.DataFrame({"qid": pd.Series(qids), "text": pd.Series(
+        _strings(tables[QUERIES_FILE].column("text")))})
+    nset.docs = pd.DataFrame({"did": pd.Series(dids), "text": pd.Series(
+        _strings(tables[DOCS_FILE].column("text")))})
+    nset.pairs, nset.format = pairs, info["format"]
+    nset.skipped = [Skip(s["file"], s["line"], s["reason"]) for s in info["skipped"]]
+    nset.meta = {**info["meta"], "columnar_cache": str(folder)}
+    return nset
+
+
+def _numpy(column) -> np.ndarray:
+    chunk = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
+    return chunk.to_numpy(zero_copy_only=False)
+
+
+def _strings(column) -> pd.arrays.ArrowStringArray:
+    import pyarrow as pa
+
+    if column.type != pa.string():
+        column = column.cast(pa.string())
+    return pd.arrays.ArrowStringArray(column)
+
+
+def _coded(codes: np.ndarray, categories: pd.arrays.ArrowStringArray) -> pd.Categorical:
+    """A categorical over ``categories`` from its codes without hashing the categories (they
+    are unique by construction): ~seconds saved on ten million ids."""
+    index = pd.Index(categories)
+    fast = getattr(pd.CategoricalDtype, "_from_fastpath", None)
+    dtype = fast(index, False) if fast else pd.CategoricalDtype(index)
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)

@@ -1,0 +1,147 @@
+"""The columnar core gives the set the row readers give: same ids, order, numbers, skipped rows
+and warnings, streamed (sentence-transformers triplet / n-tuple in Parquet, JSON Lines, CSV, in
+batches smaller than the file so merges cross batches) or through another format's reader;
+a second open comes from the memory-mapped cache entry."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.formats import load
+from analysis.formats.columnar import open_columnar, sources, store
+from tests.formats.test_sbert_columnar import (
+    _blank, _infinite, _label_conflict, _missing_then_given, _null, _score_conflict,
+    _short_scores, ntuple_rows, triplet_rows, write_both)
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared" / "data" / "interop"
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(sources, "BATCH_ROWS", 7)     # many batches even on a small file
+    return tmp_path / "cache"
+
+
+def assert_same(a, b) -> None:
+    """Every table, column by column, as values; skips and warnings as dicts."""
+    assert a.format == b.format
+    assert [s.as_dict() for s in a.skipped] == [s.as_dict() for s in b.skipped]
+    assert a.meta.get("warnings", []) == b.meta.get("warnings", [])
+    for name in ("queries", "docs", "pairs"):
+        x, y = getattr(a, name), getattr(b, name)
+        assert list(x.columns) == list(y.columns), name
+        for column in x.columns:
+            left, right = x[column], y[column]
+            if isinstance(left.dtype, pd.CategoricalDtype):
+                np.testing.assert_array_equal(left.cat.codes, right.cat.codes)
+                assert list(left.cat.categories) == list(right.cat.categories)
+            else:
+                assert left.dtype == right.dtype or name != "pairs", column
+                numeric = pd.api.types.is_numeric_dtype(left.dtype)
+                np.testing.assert_array_equal(left.to_numpy() if numeric else left.astype(object),
+                                              right.to_numpy() if numeric else right.astype(object),
+                                              err_msg=f"{name}.{column}")
+
+
+def both_opens(path, **options):
+    slow = load(path, **options)
+    first = open_columnar(path, **options)
+    again = open_columnar(path, **options)
+    assert_same(slow, first)
+    assert_same(slow, again)
+    assert "columnar_cache" in again.meta
+    return slow, again
+
+
+def write_csv(rows, path):
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(list(rows[0]))
+        for row in rows:
+            writer.writerow([json.dumps(v) if isinstance(v, list) else v for v in row.values()])
+    return path
+
+
+SPOILS = [None, _blank, _null, _short_scores, _infinite, _label_conflict, _score_conflict,
+          _missing_then_given]
+
+
+@pytest.mark.parametrize("spoil", SPOILS, ids=lambda f: "clean" if f is None else f.__name__[1:])
+@pytest.mark.parametrize("kind", ["parquet", "jsonl", "csv"])
+def test_a_streamed_file_gives_the_row_readers_set(tmp_path, spoil, kind):
+    rows = ntuple_rows()
+    if spoil is not None:
+        spoil(rows)
+    parquet, jsonl = write_both(rows, tmp_path)
+    path = {"parquet": parquet, "jsonl": jsonl}.get(kind) or write_csv(rows, tmp_path / "m.csv")
+    slow, fast = both_opens(path)
+    expect_skip = spoil in (_blank, _null, _short_scores, _infinite)
+    assert len(slow.skipped) == int(expect_skip)
+    assert fast.pairs["source"].astype(str).unique().tolist() == [path.name]
+
+
+def test_a_triplet_file_streams_with_its_repeated_positives_merged(tmp_path):
+    parquet, jsonl = write_both(triplet_rows(), tmp_path)
+    for path in (parquet, jsonl):
+        slow, fast = both_opens(path)
+        assert len(fast.queries) == 6 and fast.num_positives == 6
+
+
+def test_bad_lines_of_json_are_reported_as_the_row_reader_reports_them(tmp_path):
+    rows = [json.dumps(r) for r in ntuple_rows(12)]
+    rows[3] = "{not json"
+    rows.insert(6, "")
+    path = tmp_path / "bad.jsonl"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    slow, fast = both_opens(path)
+    assert [s.line for s in fast.skipped] == [4]
+
+
+def test_nothing_usable_raises_the_row_readers_error(tmp_path):
+    path = tmp_path / "none.jsonl"
+    path.write_text(json.dumps({"anchor": "q", "positive": " ", "negative_1": "n"}) + "\n")
+    with pytest.raises(ValueError) as slow:
+        load(path)
+    with pytest.raises(ValueError) as fast:
+        open_columnar(path)
+    assert str(fast.value) == str(slow.value)
+
+
+FIXTURES = sorted((REPO / "sample_data" / "mined").glob("*.jsonl")) + [
+    REPO / "sample_data"] + sorted(SHARED.glob("*/*.jsonl"))
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.name)
+def test_every_fixture_opens_as_its_reader_reads_it(path):
+    if not path.exists():
+        pytest.skip(f"{path} is absent (../shared/data is not part of the repository)")
+    both_opens(path)
+
+
+def test_the_numbers_take_at_most_24_bytes_a_pair_and_are_memory_mapped(tmp_path):
+    parquet, _ = write_both(ntuple_rows(), tmp_path)
+    open_columnar(parquet)
+    nset = open_columnar(parquet)
+    numbers = sum(nset.pairs[c].cat.codes.nbytes if isinstance(nset.pairs[c].dtype, pd.CategoricalDtype)
+                  else nset.pairs[c].to_numpy().nbytes for c in nset.pairs.columns)
+    assert numbers / len(nset.pairs) <= 24
+    assert not nset.pairs["score"].to_numpy().flags.writeable    # a view of the map, not a copy
+
+
+def test_a_torn_entry_is_rebuilt(tmp_path, cache):
+    parquet, _ = write_both(ntuple_rows(), tmp_path)
+    first = open_columnar(parquet)
+    folder = Path(first.meta["columnar_cache"])
+    (folder / "pairs.arrow").write_bytes(b"torn")
+    with pytest.warns(UserWarning, match="unreadable"):
+        again = open_columnar(parquet)
+    assert_same(load(parquet), again)
+    assert not [p for p in store.cache_root().iterdir() if p.name.startswith(".building-")]
