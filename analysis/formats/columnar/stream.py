@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from analysis.formats.columnar import store
+import analysis.formats.columnar.store as store
 from analysis.formats.columnar.build import PairBuilder
 from analysis.formats.columnar.sources import parquet_batches, row_batches, width_of
 from analysis.model import Skip
