@@ -20,7 +20,7 @@ def add_sample_option(parser) -> None:
 def load_candidates(path, *, format: str | None = None, sample: int | None = None, seed: int = 0):
     """The candidates strategies choose from; DataError when the file has neither a pool nor
     scores (it says how to score it)."""
-    from analysis.formats import load
+    from analysis.formats.columnar import open_columnar as load   # the columnar cache
     from analysis.model import DataError
     from analysis.scoring.file_rank import as_candidates
 

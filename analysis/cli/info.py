@@ -27,9 +27,9 @@ def register(subparsers) -> None:
 
 def report(path: str, *, format: str | None = None) -> dict:
     """The info report for ``path`` as a JSON-ready dict."""
-    from analysis.formats import load
+    from analysis.formats.columnar import open_columnar
 
-    nset = load(path, format=format)
+    nset = open_columnar(path, format=format)   # through the columnar cache (issue 27)
     out = {"path": str(path), **nset.summary()}
     out["warnings"] = list(nset.meta.get("warnings", []))
     out["files"] = nset.meta.get("files", {"used": [str(path)], "ignored": []})

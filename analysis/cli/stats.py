@@ -33,7 +33,7 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analysis.formats import load
+    from analysis.formats.columnar import open_columnar as load   # the columnar cache
     from analysis.measure.stats import format_table, summary_table
 
     nset = load(args.input, format=args.format)

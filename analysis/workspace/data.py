@@ -43,9 +43,9 @@ def workspace_dir(cache_dir: str | os.PathLike | None = None) -> Path:
 def load_dataset(path: str | os.PathLike, *, format: str | None = None) -> NegativeSet:
     """The dataset at ``path`` read with ``analysis.formats.load`` (``format`` overrides
     detection); a pool Parquet file comes back as the pool it holds."""
-    from analysis.formats import load
+    from analysis.formats.columnar import open_columnar   # numbers mapped, texts on disk
 
-    return load(Path(path), format=format or None)
+    return open_columnar(Path(path), format=format or None)
 
 
 def store_upload(name: str, content: bytes, *, cache_dir: str | os.PathLike | None = None,
