@@ -7,7 +7,7 @@ Writes (once; ``--keep`` reuses it) N queries x (1 positive + K negatives) with 
 ``/work/cache/bench-data`` (never the repository), vectorised: passages of 8-24 words (``--words``)
 from a shared vocabulary, drawn from a pool of N/2 so documents repeat across queries as mined
 ones do; each query's positive is its own. Then, each in a fresh process niced, its peak RSS
-from ``wait4`` (the child's own ``ru_maxrss``), all in the same run:
+(``VmHWM``; ``ru_maxrss`` would count the parent's memory copied at fork), in the same run:
 
 - ``read_row_groups``: every row group of the file read with pyarrow (``read_table``'s decoding
   work, without holding the table: at 10M rows it would not fit in memory), and on files whose
@@ -98,13 +98,12 @@ def generate(path: Path, queries: int, negatives: int, words: tuple[int, int], s
 
 
 def child(code: str, *, cache: Path, max_rss_gib: float) -> dict:
-    """Run python ``code`` in a niced child; its wall time and own peak RSS (wait4)."""
+    """Run python ``code`` in a niced child; its wall time and the figures it prints."""
     env = {**os.environ, "NEGLENS_CACHE_DIR": str(cache), "PYTHONPATH": str(REPO)}
     started = time.perf_counter()
     proc = subprocess.Popen(["nice", "-n", "10", sys.executable, "-c", code], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate()
-    _, status, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
     wall = time.perf_counter() - started
     figs = {"wall_s": round(wall, 2)}
     for line in out.splitlines():
@@ -115,8 +114,8 @@ def child(code: str, *, cache: Path, max_rss_gib: float) -> dict:
     return figs
 
 
-PEAK = ("import resource; print('FIG', __import__('json').dumps({'peak_gib': round("
-        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20, 2)}))")
+PEAK = ("hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+        "print('FIG', json.dumps({'peak_gib': round(int(hwm) / 2**20, 2)}))")
 
 
 def steps(path: Path, *, whole_table: bool) -> dict[str, str]:

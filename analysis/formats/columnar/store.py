@@ -8,8 +8,8 @@ Layout, under ``$NEGLENS_CACHE_DIR/columnar`` (else ``~/.cache/neglens/columnar`
     <key>/docs.arrow      id, text
     <key>/meta.json       format, skipped rows, warnings and meta, the sources' names
 
-``key`` is the sha256 of the input's identity (resolved path, size and mtime_ns of each of its
-files), the format and options asked for, and :data:`VERSION`. Identity, not content: hashing
+``key`` is the sha256 of the input's identity (resolved path, size, mtime_ns, inode and the
+sha256 of the first and last MiB of each of its files), the format and options asked for, and :data:`VERSION`. Identity, not content: hashing
 a 10 GB file would cost more than the reopen this cache is for; a file changed in place gets a
 new size or mtime and so a new entry. An entry is built in a temporary folder and renamed into
 place, so a crash mid-build leaves nothing half-written; an entry that cannot be read is removed
@@ -47,10 +47,21 @@ def cache_root() -> Path:
 
 
 def entry_key(files: list[Path], *, format: str | None, options: dict) -> str:
-    stamp = [(str(f.resolve()), (st := f.stat()).st_size, st.st_mtime_ns) for f in files]
+    stamp = [(str(f.resolve()), (st := f.stat()).st_size, st.st_mtime_ns, st.st_ino, _ends(f))
+             for f in files]
     text = json.dumps({"version": VERSION, "files": stamp, "format": format,
                        "options": {k: str(v) for k, v in sorted(options.items())}})
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _ends(path: Path, size: int = 1 << 20) -> str:
+    """sha256 of a file's first and last MiB: a rewrite within one mtime tick still shows."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        digest.update(handle.read(size))
+        handle.seek(max(0, path.stat().st_size - size))
+        digest.update(handle.read(size))
+    return digest.hexdigest()
 
 
 def new_folder(root: Path) -> Path:
@@ -143,12 +154,12 @@ def _open(folder: Path) -> NegativeSet:
         "label": column.pop("label"),
         "source": _coded(column.pop("source"), _strings(pa.chunked_array(
             [pa.array(info["sources"], pa.string())]))),
-        "rank": column.pop("rank"), **column})
+        "rank": column.pop("rank"), **column}, copy=False)     # no consolidating copy
     nset = object.__new__(NegativeSet)      # checked when the entry was written
-    nset.queries = pd.DataFrame({"qid": pd.Series(qids), "text": pd.Series(
-        _strings(tables[QUERIES_FILE].column("text")))})
-    nset.docs = pd.DataFrame({"did": pd.Series(dids), "text": pd.Series(
-        _strings(tables[DOCS_FILE].column("text")))})
+    nset.queries = pd.DataFrame({"qid": qids, "text": _strings(tables[QUERIES_FILE].column("text"))},
+                                copy=False)
+    nset.docs = pd.DataFrame({"did": dids, "text": _strings(tables[DOCS_FILE].column("text"))},
+                             copy=False)
     nset.pairs, nset.format = pairs, info["format"]
     nset.skipped = [Skip(s["file"], s["line"], s["reason"]) for s in info["skipped"]]
     nset.meta = {**info["meta"], "columnar_cache": str(folder)}
