@@ -131,9 +131,15 @@ class NegativeSet:
 
     def with_pairs(self, pairs: pd.DataFrame, **changes) -> "NegativeSet":
         """A new set sharing queries and docs, with other pairs (e.g. a strategy's selection)."""
-        return NegativeSet(self.queries, self.docs, pairs, format=changes.get("format", self.format),
-                           skipped=changes.get("skipped", list(self.skipped)),
-                           meta=changes.get("meta", dict(self.meta)))
+        out = object.__new__(NegativeSet)    # queries and docs were checked when self was built
+        out.queries, out.docs = self.queries.copy(deep=False), self.docs.copy(deep=False)
+        out.pairs = _normalise_pairs(pairs, self.queries["qid"], self.docs["did"],
+                                     same=(self.pairs["qid"].cat.categories,
+                                           self.pairs["did"].cat.categories))
+        out.format = changes.get("format", self.format)
+        out.skipped = changes.get("skipped", list(self.skipped))
+        out.meta = changes.get("meta", dict(self.meta))
+        return out
 
 
 def _id_text_table(table: pd.DataFrame, id_col: str, name: str) -> pd.DataFrame:
@@ -153,7 +159,10 @@ def _id_text_table(table: pd.DataFrame, id_col: str, name: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _categorical(values: pd.Series, categories: pd.Series, column: str) -> pd.Categorical:
+def _categorical(values: pd.Series, categories: pd.Series, column: str,
+                 same: pd.Index | None = None) -> pd.Categorical:
+    if isinstance(values.dtype, pd.CategoricalDtype) and values.cat.categories is same:
+        return values.array      # coded over this set's own categories (a selection, a re-rank)
     target = pd.Index(categories.astype(str), dtype=object)
     if isinstance(values.dtype, pd.CategoricalDtype):
         # Already coded (a Parquet dictionary, another set's column): map the distinct values,
@@ -219,14 +228,15 @@ def _duplicated_pairs(out: pd.DataFrame) -> np.ndarray:
                            for a, b in zip(edges[:-1], edges[1:])])
 
 
-def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series) -> pd.DataFrame:
+def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series,
+                     same: tuple = (None, None)) -> pd.DataFrame:
     missing = {"qid", "did", "label"} - set(pairs.columns)
     if missing:
         raise DataError(f"the pairs table lacks column(s) {sorted(missing)}", field=sorted(missing)[0])
     n = len(pairs)
     out = pd.DataFrame({
-        "qid": _categorical(pairs["qid"], qids, "qid"),
-        "did": _categorical(pairs["did"], dids, "did"),
+        "qid": _categorical(pairs["qid"], qids, "qid", same[0]),
+        "did": _categorical(pairs["did"], dids, "did", same[1]),
     })
     label = pd.to_numeric(pairs["label"], errors="coerce")
     bad = ~label.isin([0, 1])

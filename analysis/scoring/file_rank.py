@@ -34,11 +34,8 @@ def file_candidates(nset: NegativeSet) -> NegativeSet:
         raise DataError("this file carries no scores, so it has no file rank; score its own "
                         "pairs or build a pool first (python -m analysis pool INPUT --out "
                         "POOL.parquet)", field="score")
-    score = pairs["score"].to_numpy(dtype=np.float64)
     qcode = pairs["qid"].cat.codes.to_numpy()
-    missing = np.isnan(score)
-    # lexsort: last key is primary -> by query, then scored first, then score descending
-    order = np.lexsort((np.arange(len(pairs)), -np.nan_to_num(score, nan=-np.inf), missing, qcode))
+    order = _file_order(qcode, pairs["score"].to_numpy(dtype=np.float32))
     ranked = pairs.iloc[order]
     if pairs["source"].nunique() > 1:  # one document listed under several sources: rank it once
         label = ranked.groupby(["qid", "did"], observed=True, sort=False)["label"].transform("max")
@@ -50,11 +47,28 @@ def file_candidates(nset: NegativeSet) -> NegativeSet:
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_q)) + 1] if len(order) else np.zeros(0, int)
     sizes = np.diff(np.r_[starts, len(order)])
     rank = np.arange(len(order)) - np.repeat(starts, sizes) + 1
-    sources = sorted(map(str, pairs["source"].astype(str).unique()))
+    present = np.unique(pairs["source"].cat.codes.to_numpy())   # per code, not per row
+    sources = sorted({str(pairs["source"].cat.categories[c]) if c >= 0 else "nan" for c in present})
     ranked["rank"] = rank.astype(np.int32)
-    ranked["source"] = pd.Categorical(np.full(len(ranked), POOL_SOURCE, dtype=object))
+    ranked["source"] = pd.Categorical.from_codes(np.zeros(len(ranked), dtype=np.int8),
+                                                 categories=[POOL_SOURCE])
     meta = {**nset.meta, "candidates": "file", "rank": FILE_RANK, "file_sources": sources}
     return nset.with_pairs(ranked, meta=meta)
+
+
+def _file_order(qcode: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Rows by query, scored before unscored, score descending, ties in file order: one stable
+    sort of a uint64 key (query code, unknown flag, the float32 score's bits made to sort as
+    -score), ~4x faster than ``np.lexsort`` of the four keys and nearly free on a file already
+    grouped by query in score order (timsort)."""
+    missing = np.isnan(score)
+    flipped = np.where(missing, np.float32(0), -score) + np.float32(0)   # -0.0 ties with 0.0
+    bits = flipped.view(np.uint32)
+    bits = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
+    key = qcode.astype(np.uint64) << np.uint64(33)
+    key |= missing.astype(np.uint64) << np.uint64(32)
+    key |= bits
+    return np.argsort(key, kind="stable")
 
 
 def is_file_candidates(nset: NegativeSet) -> bool:
