@@ -38,7 +38,8 @@ class PairBuilder:
         return sum(len(lines) for lines, *_ in self._rows)
 
     def add(self, lines: np.ndarray, anchors, docs, scores: np.ndarray) -> None:
-        """``docs``: Arrow strings, ``width`` per row, row-major; ``scores`` float64, aligned."""
+        """``docs``: Arrow strings, ``width`` per row (row-major, or ``width`` columns);
+        ``scores`` float64, row-major."""
         if not len(lines):
             return
         q = self.queries.codes(anchors)

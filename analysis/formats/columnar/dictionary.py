@@ -70,22 +70,32 @@ class TextDictionary:
         self._writer = pa.ipc.new_file(str(path), self._schema)
 
     def codes(self, texts) -> np.ndarray:
-        """int32 code of every text of an Arrow string array (cells in the order given)."""
+        """int32 code of every cell: ``texts`` is one Arrow string array, or a list of equally
+        long ones (columns) read row by row (row-major codes, without interleaving the texts)."""
         import pyarrow as pa
 
-        if not len(texts):
+        columns = texts if isinstance(texts, list) else [texts]
+        rows, width = len(columns[0]), len(columns)
+        if not rows:
             return np.zeros(0, dtype=np.int32)
-        first, second = _hash(texts, _SEEDS[0]), _hash(texts, _SEEDS[1])
+        first = np.empty((rows, width), dtype=np.uint64)
+        second = np.empty((rows, width), dtype=np.uint64)
+        for j, column in enumerate(columns):
+            first[:, j], second[:, j] = _hash(column, _SEEDS[0]), _hash(column, _SEEDS[1])
+        first, second = first.ravel(), second.ravel()
         labels = self._table.get_labels(first, self._hashtable.UInt64Vector(), self.count, -1)
-        fresh = np.flatnonzero(labels >= self.count)
-        if len(fresh):
-            new, at = np.unique(labels[fresh], return_index=True)   # first cell of each new code
-            firsts = fresh[at]
-            end = self.count + len(new)
+        # new codes are numbered in order of first appearance: a cell is the first of its code
+        # exactly where its label exceeds every label before it
+        before = np.r_[self.count - 1, np.maximum.accumulate(np.maximum(labels, self.count - 1))[:-1]]
+        firsts = np.flatnonzero(labels > before)
+        if len(firsts):
+            end = self.count + len(firsts)
             if end > len(self._check):
                 self._check = np.resize(self._check, max(end, 2 * len(self._check)))
-            self._check[new] = second[firsts]
-            chosen = texts.take(pa.array(firsts))
+            self._check[self.count:end] = second[firsts]
+            where = (firsts % width) * rows + firsts // width       # in the columns, one after another
+            chosen = pa.chunked_array([c.cast(pa.large_string()) for c in columns]).take(
+                pa.array(where)).combine_chunks()
             batch = pa.record_batch([text_ids(chosen, self.prefix),
                                      chosen.cast(pa.string())], schema=self._schema)
             self._writer.write_batch(batch)

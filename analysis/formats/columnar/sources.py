@@ -9,8 +9,8 @@ already stream and report malformed lines) and parsed row by row into the same b
 same skips, line numbers and order as ``sbert.load``, with memory bounded by the batch.
 
 A batch is ``(lines, anchors, docs, scores)``: int64 line (or row) numbers, the anchor texts,
-the documents row-major (``width`` a row: positive, then negatives) and their float64 scores
-(NaN when the file has none).
+the documents (``width`` a row: positive, then negatives; one array row-major, or a list of
+``width`` columns) and their float64 scores, row-major (NaN when the file has none).
 """
 
 from __future__ import annotations
@@ -109,9 +109,7 @@ def parquet_batches(path: Path, columns: list[str], layout: str, on_skip, *,
         rows = batch.num_rows
         if not rows:
             continue
-        cells = pa.concat_arrays([_large(batch.column(c)) for c in names[1:]])
-        order = (np.arange(width)[None, :] * rows + np.arange(rows)[:, None]).ravel()
-        docs = cells.take(pa.array(order))
+        docs = [_large(batch.column(c)) for c in names[1:]]     # read row by row when numbered
         scores = flat if flat is not None else np.full(rows * width, math.nan)
         yield lines, _large(batch.column(names[0])), docs, scores
 
