@@ -145,3 +145,12 @@ def test_a_torn_entry_is_rebuilt(tmp_path, cache):
         again = open_columnar(parquet)
     assert_same(load(parquet), again)
     assert not [p for p in store.cache_root().iterdir() if p.name.startswith(".building-")]
+
+
+def test_blank_texts_are_found_as_str_strip_finds_them():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = ["", " ", "\u3000\u2003", "a", " a", "\u00e9t\u00e9", "\u00a0", "\t\n", "x ", "\u2028z"]
+    found = sources._blank(pa.array(cells * 3, pa.large_string()).slice(2), pc)
+    assert found.tolist() == [not c.strip() for c in (cells * 3)[2:]]

@@ -53,6 +53,23 @@ def _hash(texts, seed: int) -> np.ndarray:
     return pl.Series(values=texts).hash(seed=seed).to_numpy().astype(np.uint64, copy=False)
 
 
+def _take_cells(columns: list, cells: np.ndarray):
+    """The texts at row-major ``cells`` of equally long columns, in that order: taken column by
+    column (a chunked take would first copy every column into one)."""
+    import pyarrow as pa
+
+    width = len(columns)
+    if width == 1:
+        return columns[0].take(pa.array(cells))
+    column, row = cells % width, cells // width
+    grouped = np.argsort(column, kind="stable")
+    pieces = [columns[j].cast(pa.large_string()).take(pa.array(row[grouped][column[grouped] == j]))
+              for j in range(width)]
+    back = np.empty_like(grouped)
+    back[grouped] = np.arange(len(grouped))
+    return pa.concat_arrays(pieces).take(pa.array(back))
+
+
 class TextDictionary:
     """Texts of one kind (``prefix`` "q" or "d") numbered across batches; new ones go to
     ``path`` (Arrow IPC file, columns id and text)."""
@@ -93,9 +110,7 @@ class TextDictionary:
             if end > len(self._check):
                 self._check = np.resize(self._check, max(end, 2 * len(self._check)))
             self._check[self.count:end] = second[firsts]
-            where = (firsts % width) * rows + firsts // width       # in the columns, one after another
-            chosen = pa.chunked_array([c.cast(pa.large_string()) for c in columns]).take(
-                pa.array(where)).combine_chunks()
+            chosen = _take_cells(columns, firsts)
             batch = pa.record_batch([text_ids(chosen, self.prefix),
                                      chosen.cast(pa.string())], schema=self._schema)
             self._writer.write_batch(batch)

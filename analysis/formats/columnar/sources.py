@@ -121,6 +121,32 @@ def _large(column):
     return column.cast(pa.large_string()) if not pa.types.is_large_string(column.type) else column
 
 
+_NOT_BLANK_START = np.ones(256, dtype=bool)
+_NOT_BLANK_START[[*range(0x09, 0x0e), *range(0x1c, 0x21), *range(0x80, 0x100)]] = False
+
+
+def _blank(column, pc) -> np.ndarray:
+    """Rows whose text is empty or all whitespace (``str.strip()`` leaves nothing); the regex
+    runs only on texts that start with a space or a non-ASCII byte, not on every text."""
+    import pyarrow as pa
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if column.null_count or not len(column):
+        return pc.fill_null(pc.match_substring_regex(column, _BLANK), True).to_numpy(
+            zero_copy_only=False)
+    width = np.int64 if pa.types.is_large_string(column.type) else np.int32
+    offsets = np.frombuffer(column.buffers()[1], dtype=width)[column.offset:column.offset + len(column) + 1]
+    data = np.frombuffer(column.buffers()[2], dtype=np.uint8) if column.buffers()[2] else np.zeros(1, np.uint8)
+    empty = offsets[1:] == offsets[:-1]
+    starts = np.minimum(offsets[:-1], max(len(data) - 1, 0))
+    maybe = np.flatnonzero(~empty & ~_NOT_BLANK_START[data[starts]])
+    out = empty.copy()
+    if len(maybe):
+        out[maybe] = pc.match_substring_regex(column.take(pa.array(maybe)), _BLANK).to_numpy(
+            zero_copy_only=False)
+    return out
+
+
 def _flag(batch, names, width, has_scores, pa, pc) -> tuple[np.ndarray | None, np.ndarray]:
     """(flat float64 scores or None when they cannot be read as columns, rows to flag)."""
     n = batch.num_rows
@@ -130,8 +156,7 @@ def _flag(batch, names, width, has_scores, pa, pc) -> tuple[np.ndarray | None, n
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             return None, np.ones(n, dtype=bool)
         bad |= column.is_null().to_numpy(zero_copy_only=False)
-        bad |= pc.fill_null(pc.match_substring_regex(column, _BLANK), True).to_numpy(
-            zero_copy_only=False)
+        bad |= _blank(column, pc)
     if not has_scores:
         return None, bad
     column = batch.column("scores")
