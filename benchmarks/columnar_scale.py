@@ -153,6 +153,36 @@ SELECT count(*), avg(neg), stddev_samp(neg), min(neg), quantile_cont(neg, [0.25,
 con.execute("SELECT count(*), avg(scores[1]), stddev_samp(scores[1]), quantile_cont(scores[1], [0.25, 0.5, 0.75]) FROM read_parquet('{path}')").fetchall()'''
 
 
+APP = r"""
+import os, time, json
+os.environ["NEGLENS_DATA"] = PATH
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file(REPO + "/dashboard/app.py", default_timeout=900)
+at.switch_page("views/overview.py")
+t = time.perf_counter(); at.run(); took = time.perf_counter() - t
+assert not at.exception, [e.value for e in at.exception]
+print("FIG", json.dumps({"overview_s": round(took, 2)}))
+"""
+
+
+def app_overview(path: Path, repo: Path, cache: Path) -> dict:
+    """The app's Overview first render on ``path`` with the code at ``repo`` (this checkout, or
+    /work/main as it was before the columnar core), in a fresh process with a fresh cache."""
+    shutil.rmtree(cache, ignore_errors=True)
+    code = f"PATH = {str(path)!r}; REPO = {str(repo)!r}\nimport sys; sys.path.insert(0, REPO)\n" + APP + \
+        "\nimport json\n" + PEAK
+    env = {**os.environ, "NEGLENS_CACHE_DIR": str(cache), "PYTHONPATH": str(repo)}
+    proc = subprocess.run(["nice", "-n", "10", sys.executable, "-c", code], cwd=repo, env=env,
+                          capture_output=True, text=True)
+    figs = {}
+    for line in proc.stdout.splitlines():
+        if line.startswith("FIG "):
+            figs.update(json.loads(line[4:]))
+    if proc.returncode:
+        figs["error"] = proc.stderr[-800:]
+    return figs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--queries", type=int, default=1_000_000)
@@ -161,7 +191,16 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="reuse the generated file")
     parser.add_argument("--parts", default=None, help="comma-separated steps (default: all)")
     parser.add_argument("--max-rss-gib", type=float, default=9.0)
+    parser.add_argument("--app", default=None, metavar="PARQUET",
+                        help="only measure the app's Overview first render on this file, here and "
+                             "with --baseline-repo's code")
+    parser.add_argument("--baseline-repo", default="/work/main")
     args = parser.parse_args()
+    if args.app:
+        for repo in (REPO, Path(args.baseline_repo)):
+            figs = app_overview(Path(args.app), repo, DATA / "cache" / f"app-{repo.name}")
+            print(json.dumps({"app_overview": str(repo), **figs}), flush=True)
+        return
     lo, hi = (int(x) for x in args.words.split("-"))
     DATA.mkdir(parents=True, exist_ok=True)
     path = DATA / f"ntuple_{args.queries}x{args.negatives}_w{lo}-{hi}.parquet"

@@ -100,16 +100,20 @@ def summary(pool: NegativeSet, selections: Mapping, *, positive: str = "min",
             suspect_ratio: float = SUSPECT_RATIO) -> pd.DataFrame:
     """One row per selection with the metrics listed in the module docstring."""
     _check(pool, selections)
-    columns = pool_columns(pool, positive=positive, suspect_ratio=suspect_ratio)
-    values = {col: columns[col].to_numpy(dtype=np.float64) for col in ("rank", "neg_rank", "gap")}
-    suspect, s_pos = columns["suspect"].to_numpy(), columns["s_pos"].to_numpy()
+    if positive not in POSITIVE_REDUCTIONS:
+        raise DataError(f"positive must be one of {POSITIVE_REDUCTIONS}, got {positive!r}",
+                        field="positive")
+    lean = _LeanColumns(pool, positive, suspect_ratio)   # pool_columns' values, chosen rows only
     dcode = pool.pairs["did"].cat.codes.to_numpy()
     qcode = pool.pairs["qid"].cat.codes.to_numpy()
     clusters = pool.pairs["cluster"].to_numpy() if "cluster" in pool.pairs.columns else None
     records = []
     for label, selection in selections.items():
         rows, report = selection.rows, selection.report
-        docs = np.bincount(dcode[rows]) if len(rows) else np.zeros(0, dtype=np.int64)
+        values, suspect, s_pos = lean.of(rows)
+        rows_all = rows
+        rows = np.arange(len(rows_all))                  # the chosen rows' own values from here
+        docs = np.bincount(dcode[rows_all]) if len(rows_all) else np.zeros(0, dtype=np.int64)
         used = docs[docs > 0]
         judged = ~np.isnan(s_pos[rows])
         record = {
@@ -129,9 +133,55 @@ def summary(pool: NegativeSet, selections: Mapping, *, positive: str = "min",
             "mean_reuse": float(used.mean()) if len(used) else float("nan"),
         })
         if clusters is not None:
-            record["cluster_entropy"] = _mean_entropy(qcode[rows], clusters[rows])
+            record["cluster_entropy"] = _mean_entropy(qcode[rows_all], clusters[rows_all])
         records.append(record)
     return pd.DataFrame.from_records(records)
+
+
+class _LeanColumns:
+    """``pool_columns``' rank, neg_rank, gap, suspect and s_pos, computed for given pool rows
+    only, with the same float64 arithmetic: on 110M pairs the full table would take ~5 GiB,
+    a selection's rows a fraction. ``neg_rank`` counts non-positives before a row in its query
+    from one cumulative count over the view (int32 where it fits)."""
+
+    def __init__(self, pool: NegativeSet, positive: str, suspect_ratio: float):
+        from analysis.strategies.view import PoolView
+
+        pairs = pool.pairs
+        self.ratio, self.has_ranks = suspect_ratio, pool.has_ranks
+        self.score, self.rank = pairs["score"].to_numpy(), pairs["rank"].to_numpy()
+        self.qcode = pairs["qid"].cat.codes.to_numpy()
+        self.s_pos = positive_scores(pairs, how=positive)
+        if not self.has_ranks:
+            return
+        view = PoolView.of(pool)
+        self.view = view
+        flags = view.negatives
+        kind = np.int32 if len(flags) < 2 ** 31 else np.int64
+        self.before = np.cumsum(flags, dtype=kind) - flags         # negatives before, whole view
+        self.position = None                                      # pool row -> view position
+        if not np.array_equal(view.rows, np.arange(len(view.rows))):
+            self.position = np.full(len(pairs), -1, dtype=np.int64)
+            self.position[view.rows] = np.arange(len(view.rows))
+
+    def of(self, rows: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
+        score = self.score[rows].astype(np.float64)
+        s_pos = self.s_pos[self.qcode[rows]]
+        rank = self.rank[rows].astype(np.float64)
+        rank[rank == RANK_UNKNOWN] = np.nan
+        if self.has_ranks:
+            view = self.view
+            at = rows if self.position is None else self.position[rows]
+            neg_rank = np.zeros(len(rows), dtype=np.float64)
+            inside = at >= 0
+            at = at[inside]
+            start = view.starts[np.searchsorted(view.starts, at, side="right") - 1]
+            found = (self.before[at] - self.before[start]).astype(np.float64) + 1
+            neg_rank[inside] = np.where(view.negatives[at], found, 0)
+        else:
+            neg_rank = np.full(len(rows), np.nan)
+        values = {"rank": rank, "neg_rank": neg_rank, "gap": s_pos - score}
+        return values, score >= self.ratio * s_pos, s_pos
 
 
 def _share(part: int, whole: int) -> float:
