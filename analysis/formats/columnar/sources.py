@@ -174,6 +174,8 @@ def _flag(batch, names, width, has_scores, pa, pc) -> tuple[np.ndarray | None, n
     flat = np.full(n * width, math.nan)
     flat.reshape(n, width)[~wrong] = flat_ok.reshape(-1, width)
     broken = np.zeros(n * width, dtype=bool)
-    broken.reshape(n, width)[~wrong] = (nulls | np.isinf(flat_ok)).reshape(-1, width)
+    with np.errstate(invalid="ignore"):   # NaN, infinite, past float32: the parser decides
+        odd = nulls | ~(np.abs(flat_ok) <= np.finfo(np.float32).max)
+    broken.reshape(n, width)[~wrong] = odd.reshape(-1, width)
     bad |= broken.reshape(n, width).any(axis=1)
     return flat, bad
