@@ -21,6 +21,7 @@ from pathlib import Path
 
 from analysis.formats._cells import parse_list_cell
 from analysis.formats._errors import RowError
+from analysis.formats._open import open_bytes
 from analysis.model import DataError
 
 
@@ -46,10 +47,16 @@ def decode_line(raw: bytes, lineno: int) -> str:
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes without the line break) for every line of a file."""
-    with open(path, "rb") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            yield lineno, raw.rstrip(b"\r\n")
+    """(line number, raw bytes without the line break) for every line of a file, decompressed
+    as it streams when the file is compressed (``_open``); corrupt compressed data is a
+    DataError at the line where it begins."""
+    lineno = 0
+    with open_bytes(path) as handle:
+        try:
+            for lineno, raw in enumerate(handle, start=1):
+                yield lineno, raw.rstrip(b"\r\n")
+        except DataError as exc:
+            raise DataError(exc.reason, file=exc.file, line=lineno + 1) from None
 
 
 def iter_jsonl(path: Path, on_skip) -> Iterator[tuple[int, dict]]:

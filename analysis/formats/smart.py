@@ -32,6 +32,7 @@ import re
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
+from analysis.formats._open import open_bytes, read_head
 from analysis.formats._read import RowError, decode_line, iter_lines
 from analysis.formats._registry import Format
 from analysis.formats.qrels import TREC, read_judgements
@@ -46,8 +47,7 @@ SAMPLE_BYTES = 65536
 
 
 def _sample_lines(path: Path) -> list[str]:
-    with open(path, "rb") as handle:
-        raw = handle.read(SAMPLE_BYTES)
+    raw = read_head(path, SAMPLE_BYTES)
     lines = raw.decode("utf-8", errors="replace").splitlines()
     return [ln for ln in (lines[:-1] if len(raw) == SAMPLE_BYTES else lines) if ln.strip()]
 
@@ -70,7 +70,7 @@ def _hinted(paths: list[Path], role: str) -> list[Path]:
 
 
 def _count_records(path: Path) -> int:
-    with open(path, "rb") as handle:
+    with open_bytes(path) as handle:
         return sum(1 for line in handle if line.startswith(b".I"))
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
+from analysis.formats._open import plain_suffix
 from analysis.formats._read import (
     RowError,
     check_text,
@@ -40,7 +41,7 @@ LAYOUTS = ("legacy", "new")
 
 def _kind(path: Path) -> str | None:
     """"legacy", "new" (training file), "corpus", or None, from the first record."""
-    if not path.is_file() or path.suffix.lower() not in SUFFIXES:
+    if not path.is_file() or plain_suffix(path) not in SUFFIXES:
         return None
     first = first_json_object(path) or {}
     if "positive_passages" in first:
