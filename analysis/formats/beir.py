@@ -21,17 +21,18 @@ at 0 is shifted to 1-based, with a warning.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
 from analysis.formats._read import (
     RowError,
+    check_score,
     check_text,
     decode_line,
     get_field,
     iter_jsonl,
     iter_lines,
+    short_value,
 )
 from analysis.formats._registry import Format
 from analysis.formats.qrels import read_judgements
@@ -39,6 +40,7 @@ from analysis.model import DataError, NegativeSet
 
 RUN_NAMES = ("run.trec",)
 RUN_SUFFIXES = (".run", ".trec")
+MAX_RANK = 2**31 - 1  # ranks are stored as int32
 
 
 def detect(path: Path) -> bool:
@@ -149,7 +151,7 @@ def _columns(file: Path, builder: SetBuilder, count: int):
 
 
 def _read_qrels(file: Path, builder: SetBuilder, texts: dict) -> dict[tuple[str, str], int]:
-    qrels = read_judgements(file)
+    qrels = read_judgements(file, separator="tab")
     for line, exc in qrels.skipped:
         builder.skip(line, exc)
     judged: dict[tuple[str, str], int] = {}
@@ -183,12 +185,12 @@ def _read_run(file: Path, builder: SetBuilder, judged: dict) -> None:
             if did not in builder.docs:
                 raise RowError("docid", f"document {did!r} is not in corpus.jsonl")
             try:
-                rank_value, score_value = int(rank), float(score)
+                rank_value = int(rank)
             except ValueError:
-                raise RowError("rank", f"expected an integer rank and a number score, got "
-                                       f"{rank!r} {score!r}") from None
-            if rank_value < 0 or math.isinf(score_value):
-                raise RowError("rank", "rank must be >= 0 and score finite")
+                raise RowError("rank", f"expected an integer rank, got {short_value(rank)}") from None
+            if not 0 <= rank_value <= MAX_RANK:
+                raise RowError("rank", f"rank {short_value(rank_value)} is not in 0..{MAX_RANK}")
+            score_value = check_score(score, "score")
         except RowError as exc:
             builder.skip(line, exc, file=str(file))
             continue

@@ -184,7 +184,7 @@ def _finish(record: dict | None, file: Path, builder: SetBuilder):
 
 
 def _read_rels(file: Path, builder: SetBuilder, num_queries: int) -> str:
-    qrels = read_judgements(file)
+    qrels = read_judgements(file, separator="whitespace")
     for line, exc in qrels.skipped:
         builder.skip(line, exc)
     trec = qrels.layout == TREC
