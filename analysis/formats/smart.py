@@ -99,8 +99,13 @@ def _roles(folder: Path) -> tuple[dict[str, Path], list[dict]]:
     return roles, ignored
 
 
+MAX_ENTRIES = 32  # a SMART collection is 3 files and a few more: detection opens no more
+
+
 def detect(path: Path) -> bool:
-    return path.is_dir() and len(_roles(path)[0]) == 3
+    if not path.is_dir() or sum(1 for _ in zip(path.iterdir(), range(MAX_ENTRIES + 1))) > MAX_ENTRIES:
+        return False
+    return len(_roles(path)[0]) == 3
 
 
 def load(path: Path) -> NegativeSet:

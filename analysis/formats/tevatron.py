@@ -62,8 +62,13 @@ def _pair_in(folder: Path) -> tuple[Path | None, Path | None]:
     return (train[0] if len(train) == 1 else None), corpus
 
 
+MAX_ENTRIES = 32  # a new-layout folder is a training file and a corpus: detection opens no more
+
+
 def detect(path: Path) -> bool:
     if path.is_dir():
+        if sum(1 for _ in zip(path.iterdir(), range(MAX_ENTRIES + 1))) > MAX_ENTRIES:
+            return False
         return all(_pair_in(path))
     return _kind(path) in ("legacy", "new")
 
