@@ -30,8 +30,10 @@ from pathlib import Path
 from analysis.model import DataError
 
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz", ".zst": "zstd"}
-MAGIC = ((b"\x1f\x8b", "gzip"), (b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"),
-         (b"\x28\xb5\x2f\xfd", "zstd"))
+MAGIC = ((b"\x1f\x8b\x08", "gzip"), (b"\xfd7zXZ\x00", "xz"), (b"\x28\xb5\x2f\xfd", "zstd"))
+# bzip2: "BZh", the block size 1-9, then a block's or the end's own 48-bit magic (so a text
+# file that happens to start with "BZh" stays text)
+BZIP2_BLOCKS = (b"1AY&SY", b"\x17rE8P\x90")
 BUFFER = 1 << 16
 
 
@@ -41,12 +43,14 @@ def compression_of(path: str | os.PathLike) -> str | None:
     path = Path(path)
     try:
         with open(path, "rb") as handle:
-            head = handle.read(6)
+            head = handle.read(10)
     except OSError:
         return COMPRESSIONS.get(path.suffix.lower())
     for magic, name in MAGIC:
         if head.startswith(magic):
             return name
+    if head[:3] == b"BZh" and head[3:4] in b"123456789" and head[4:10] in BZIP2_BLOCKS:
+        return "bzip2"
     return None
 
 
