@@ -45,7 +45,7 @@ def describe(path: Path) -> str:
     try:
         columns = peek_columns(path)
     except (ValueError, OSError) as exc:
-        return f"Looked at: {size} bytes, suffix {path.suffix or '(none)'!r}; {exc}"
+        return f"Looked at: {size} bytes, suffix {path.suffix or '(none)'!r}; {str(exc).strip()}"
     seen = (f"Looked at: {size} bytes, suffix {path.suffix or '(none)'!r}, "
             f"first record's fields {columns}.")
     best, best_hits = None, 0
