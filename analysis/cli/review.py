@@ -43,7 +43,7 @@ def register(subparsers) -> None:
     export = sub.add_parser("export", help="write every decision to a JSON or CSV file")
     export.add_argument("data")
     export.add_argument("--out", required=True, metavar="FILE")
-    estimate = sub.add_parser("estimate", help="estimated share of false negatives, with a 95% interval")
+    estimate = sub.add_parser("estimate", help="estimated share of false negatives, with a 95%% interval")
     estimate.add_argument("data")
     estimate.add_argument("--strategy", action="append", default=[], metavar="NAME[:KEY=VALUE,...]",
                           help="also estimate among this strategy's selection (repeatable)")

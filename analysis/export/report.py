@@ -197,7 +197,7 @@ def _suspects(pool: NegativeSet, selections: Mapping) -> list[str]:
         cells = "".join(_cell(getattr(item, f"{name}_score")) for name in signals)
         rows.append(f"<tr><td class='text'>{_e(_short(qtext[str(item.qid)]))}</td>"
                     f"<td class='text'>{_e(_short(dtext[str(item.did)]))}</td>{_cell(item.rank, integer=True)}"
-                    f"{_cell(item.score)}{_cell(item.s_pos)}{cells}{_cell(item.risk)}"
+                    f"{_cell(item.score)}{_cell(item.s_pos)}{cells}{_percent(item.risk)}"
                     f"<td class='text'>{_e(picked) or '-'}</td></tr>")
     flagged = int(found["is_suspect"].sum())
     return ["<h2>Top false-negative suspects</h2>",
@@ -254,6 +254,13 @@ def _e(text) -> str:
 
 def _short(text: str) -> str:
     return text if len(text) <= TEXT_CHARS else text[:TEXT_CHARS - 1] + "…"
+
+
+def _percent(value) -> str:
+    """A share as the app prints it (Browse: ``risk 42%``)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "<td></td>"
+    return f"<td>{float(value):.0%}</td>"
 
 
 def _cell(value, *, integer: bool = False) -> str:

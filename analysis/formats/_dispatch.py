@@ -7,6 +7,9 @@ format without a writer, naming the writable ones.
 
 from __future__ import annotations
 
+import csv
+import lzma
+import zlib
 from pathlib import Path
 
 from analysis.formats._folder import folder_format, load_folder
@@ -14,6 +17,11 @@ from analysis.formats._read import suggestion
 from analysis.formats._registry import check_options, detects, formats, resolve
 from analysis.formats._tables import peek_columns
 from analysis.model import DataError, NegativeSet
+
+# Errors a reading library raises on bad bytes; a loader's own bugs (TypeError, KeyError...) are
+# not among them, so they still surface.
+UNREADABLE = (OSError, ValueError, EOFError, OverflowError, RecursionError, lzma.LZMAError,
+              zlib.error, csv.Error)
 
 
 def detect_format(path) -> str:
@@ -37,7 +45,7 @@ def describe(path: Path) -> str:
     try:
         columns = peek_columns(path)
     except (ValueError, OSError) as exc:
-        return f"Looked at: {size} bytes, suffix {path.suffix or '(none)'!r}; {exc}"
+        return f"Looked at: {size} bytes, suffix {path.suffix or '(none)'!r}; {str(exc).strip()}"
     seen = (f"Looked at: {size} bytes, suffix {path.suffix or '(none)'!r}, "
             f"first record's fields {columns}.")
     best, best_hits = None, 0
@@ -66,7 +74,15 @@ def load(path, *, format: str | None = None, **options) -> NegativeSet:
         return load_folder(path, fmt, options, forced=format is not None)
     if path.is_file() and path.stat().st_size == 0:
         raise DataError("the file is empty (0 bytes)", file=str(path), line=1)
-    return fmt.load(path, **options)
+    try:
+        return fmt.load(path, **options)
+    except DataError:
+        raise
+    except Exception as exc:  # a library's own read error (pyarrow on a corrupt Parquet file)
+        if not isinstance(exc, UNREADABLE) and not type(exc).__module__.startswith("pyarrow"):
+            raise
+        raise DataError(f"cannot be read as {fmt.name}: {type(exc).__name__}: "
+                        f"{str(exc).strip()[:300]}", file=str(path)) from None
 
 
 def write(nset: NegativeSet, path, *, format: str, **options) -> Path:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from analysis.formats._cells import parse_list_cell
 from analysis.formats._errors import RowError
+from analysis.formats._open import open_bytes
 from analysis.model import DataError
 
 
@@ -46,10 +47,16 @@ def decode_line(raw: bytes, lineno: int) -> str:
 
 
 def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
-    """(line number, raw bytes without the line break) for every line of a file."""
-    with open(path, "rb") as handle:
-        for lineno, raw in enumerate(handle, start=1):
-            yield lineno, raw.rstrip(b"\r\n")
+    """(line number, raw bytes without the line break) for every line of a file, decompressed
+    as it streams when the file is compressed (``_open``); corrupt compressed data is a
+    DataError at the line where it begins."""
+    lineno = 0
+    with open_bytes(path) as handle:
+        try:
+            for lineno, raw in enumerate(handle, start=1):
+                yield lineno, raw.rstrip(b"\r\n")
+        except DataError as exc:
+            raise DataError(exc.reason, file=exc.file, line=lineno + 1) from None
 
 
 def iter_jsonl(path: Path, on_skip) -> Iterator[tuple[int, dict]]:
@@ -135,17 +142,37 @@ def check_text_list(value, field: str, *, allow_empty: bool = False) -> list[str
     return value
 
 
+FLOAT32_MAX = 3.4028234663852886e38  # scores are stored as float32: a larger one would be inf
+
+
 def check_score(value, field: str) -> float:
-    """A finite number (numeric strings accepted, as CSV cells are strings)."""
+    """A finite number within float32 range (numeric strings accepted, as CSV cells are
+    strings). NaN, infinity, text that is no number and numbers too large to store are a
+    RowError quoting the value: a skipped, reported row, never a NaN in the statistics."""
     if isinstance(value, bool):
         raise RowError(field, "expected a number, got a boolean")
     try:
         number = float(value)
+    except OverflowError:  # an integer with hundreds of digits
+        raise RowError(field, f"number {short_value(value)} is out of range") from None
     except (TypeError, ValueError):
         raise RowError(field, f"expected a number, got {_kind(value)}") from None
+    if math.isnan(number):
+        raise RowError(field, f"score is NaN (value {short_value(value)})")
     if math.isinf(number):
-        raise RowError(field, "score is infinite")
+        raise RowError(field, f"score is infinite (value {short_value(value)})")
+    if abs(number) > FLOAT32_MAX:
+        raise RowError(field, f"number {short_value(value)} is out of range (scores are float32)")
     return number
+
+
+def short_value(value) -> str:
+    """``repr(value)``, shortened to 40 characters with its length when longer."""
+    text = repr(value)
+    if len(text) <= 40:
+        return text
+    size = f"{len(str(value))} digits" if isinstance(value, int) else f"{len(text)} characters"
+    return f"{text[:30]}... ({size})"
 
 
 def check_list(value, field: str, *, length: int, expected: str) -> list:
@@ -157,8 +184,15 @@ def check_list(value, field: str, *, length: int, expected: str) -> list:
 
 
 def check_scores(value, field: str, *, length: int, expected: str) -> list[float]:
-    """A list of ``length`` finite numbers; ``expected`` says what they score."""
-    return [check_score(v, field) for v in check_list(value, field, length=length, expected=expected)]
+    """A list of ``length`` finite numbers; ``expected`` says what they score. A bad item is
+    named by its position (1-based)."""
+    out = []
+    for i, item in enumerate(check_list(value, field, length=length, expected=expected), 1):
+        try:
+            out.append(check_score(item, field))
+        except RowError as exc:
+            raise RowError(field, f"item {i}: {exc.reason}") from None
+    return out
 
 
 def check_label(value, field: str) -> int:

@@ -21,17 +21,19 @@ at 0 is shifted to 1-based, with a warning.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
+from analysis.formats._open import COMPRESSIONS, plain_name, plain_suffix
 from analysis.formats._read import (
     RowError,
+    check_score,
     check_text,
     decode_line,
     get_field,
     iter_jsonl,
     iter_lines,
+    short_value,
 )
 from analysis.formats._registry import Format
 from analysis.formats.qrels import read_judgements
@@ -39,15 +41,34 @@ from analysis.model import DataError, NegativeSet
 
 RUN_NAMES = ("run.trec",)
 RUN_SUFFIXES = (".run", ".trec")
+MAX_RANK = 2**31 - 1  # ranks are stored as int32
+
+
+def _named(folder: Path, name: str) -> Path:
+    """``folder/name``, or its compressed copy (``corpus.jsonl.gz``...) when only that exists."""
+    plain = folder / name
+    if plain.is_file():
+        return plain
+    found = [folder / (name + suffix) for suffix in COMPRESSIONS if (folder / (name + suffix)).is_file()]
+    return found[0] if found else plain
 
 
 def detect(path: Path) -> bool:
-    return (path.is_dir() and (path / "corpus.jsonl").is_file()
-            and (path / "queries.jsonl").is_file() and (path / "qrels").is_dir())
+    return (path.is_dir() and _named(path, "corpus.jsonl").is_file()
+            and _named(path, "queries.jsonl").is_file() and (path / "qrels").is_dir())
+
+
+def _splits(qrels: Path) -> dict[str, Path]:
+    """split name -> qrels file (``test.tsv``, or ``test.tsv.gz`` ...)."""
+    found = {}
+    for p in sorted(qrels.iterdir()):
+        if p.is_file() and plain_suffix(p) == ".tsv":
+            found.setdefault(plain_name(p)[: -len(".tsv")], p)
+    return found
 
 
 def _choose_split(qrels: Path, split: str | None) -> str:
-    splits = sorted(p.stem for p in qrels.glob("*.tsv"))
+    splits = sorted(_splits(qrels))
     if split is not None:
         if split not in splits:
             raise DataError(f"no split {split!r}; splits: {splits}", file=str(qrels), field="split")
@@ -64,7 +85,7 @@ def _run_file(folder: Path, run) -> Path | None:
     if run is not None:
         return Path(run)
     found = [p for p in sorted(folder.iterdir())
-             if p.is_file() and (p.name in RUN_NAMES or p.suffix in RUN_SUFFIXES)]
+             if p.is_file() and (plain_name(p) in RUN_NAMES or plain_suffix(p) in RUN_SUFFIXES)]
     if len(found) > 1:
         raise DataError(f"several run files {[p.name for p in found]}; pass run=PATH",
                         file=str(folder), field="run")
@@ -77,15 +98,16 @@ def load(path: Path, *, split: str | None = None, run=None) -> NegativeSet:
         raise DataError("a BEIR folder needs corpus.jsonl, queries.jsonl and qrels/",
                         file=str(path))
     split = _choose_split(path / "qrels", split)
-    qrels_file = path / "qrels" / f"{split}.tsv"
+    qrels_file = _splits(path / "qrels")[split]
     run_file = _run_file(path, run)
     builder = SetBuilder(str(qrels_file), source=path.name)
-    _read_corpus(path / "corpus.jsonl", builder)
-    texts = _read_queries(path / "queries.jsonl", builder)
+    corpus, queries = _named(path, "corpus.jsonl"), _named(path, "queries.jsonl")
+    _read_corpus(corpus, builder)
+    texts = _read_queries(queries, builder)
     judged = _read_qrels(qrels_file, builder, texts)
     if run_file is not None:
         _read_run(run_file, builder, judged)
-    used = ["corpus.jsonl", "queries.jsonl", f"qrels/{split}.tsv"]
+    used = [corpus.name, queries.name, f"qrels/{qrels_file.name}"]
     if run_file is not None:
         used.append(str(run_file) if run is not None else run_file.name)
     ignored = [{"file": f"qrels/{p.name}", "reason": f"another split (using {split!r})"}
@@ -149,7 +171,7 @@ def _columns(file: Path, builder: SetBuilder, count: int):
 
 
 def _read_qrels(file: Path, builder: SetBuilder, texts: dict) -> dict[tuple[str, str], int]:
-    qrels = read_judgements(file)
+    qrels = read_judgements(file, separator="tab")
     for line, exc in qrels.skipped:
         builder.skip(line, exc)
     judged: dict[tuple[str, str], int] = {}
@@ -183,12 +205,12 @@ def _read_run(file: Path, builder: SetBuilder, judged: dict) -> None:
             if did not in builder.docs:
                 raise RowError("docid", f"document {did!r} is not in corpus.jsonl")
             try:
-                rank_value, score_value = int(rank), float(score)
+                rank_value = int(rank)
             except ValueError:
-                raise RowError("rank", f"expected an integer rank and a number score, got "
-                                       f"{rank!r} {score!r}") from None
-            if rank_value < 0 or math.isinf(score_value):
-                raise RowError("rank", "rank must be >= 0 and score finite")
+                raise RowError("rank", f"expected an integer rank, got {short_value(rank)}") from None
+            if not 0 <= rank_value <= MAX_RANK:
+                raise RowError("rank", f"rank {short_value(rank_value)} is not in 0..{MAX_RANK}")
+            score_value = check_score(score, "score")
         except RowError as exc:
             builder.skip(line, exc, file=str(file))
             continue

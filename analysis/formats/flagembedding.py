@@ -21,6 +21,7 @@ import math
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
+from analysis.formats._open import plain_suffix
 from analysis.formats._read import (
     RowError,
     check_scores,
@@ -40,7 +41,7 @@ EXTRA_FIELDS = ("prompt", "type")
 
 
 def detect(path: Path) -> bool:
-    if path.suffix.lower() not in SUFFIXES:
+    if plain_suffix(path) not in SUFFIXES:
         return False
     first = first_json_object(path)
     return first is not None and "query" in first and "pos" in first
@@ -98,9 +99,9 @@ def write(nset: NegativeSet, path: Path, *, scores: bool | None = None,
     """One JSONL line per query. ``scores``: None writes pos_scores/neg_scores for queries
     whose pairs all have a score, True requires them everywhere, False never writes them.
     ``prompt`` / ``type`` come from ``nset.meta``: a dict qid -> text, or one text for all."""
-    if path.suffix.lower() not in SUFFIXES:
+    if plain_suffix(path) not in SUFFIXES:
         raise DataError(f"FlagEmbedding files are JSON Lines; use a {' or '.join(SUFFIXES)} "
-                        "suffix", file=str(path))
+                        "suffix (+ .gz/.bz2/.xz/.zst to compress)", file=str(path))
     groups = query_groups(nset, source=source)
     refuse([g for g in groups if not g.pos], "have no positive",
            'FlagEmbedding rows need at least one "pos" text')

@@ -2,8 +2,11 @@
 
 Rules, the same for every caller:
 
-- Separator: a line holding a tab splits on tabs (BEIR's own loader does, so ids may contain
-  spaces); any other line splits on runs of whitespace (TREC, SMART collections).
+- Separator (``separator=``): ``"tab"`` for BEIR files, whose loader splits on tabs (ids may
+  contain spaces); ``"whitespace"`` for SMART and TREC files, split on any run of spaces and
+  tabs (a published CISI copy writes ``     1     28\t0\t0.000000``: query 1, document 28);
+  ``"auto"`` (default) splits a line holding a tab on tabs unless a field would then hold
+  spaces and the whitespace split gives 2..4 fields, else on whitespace.
 - Layout, decided once per file: ``qid iter did grade`` when every four-column line has ``0``
   or ``Q0`` second (TREC, Medline); ``qid did grade`` (BEIR, Cranfield); ``qid did`` or
   CACM's ``qid did 0 0``: the pair is listed as relevant and has no grade.
@@ -17,11 +20,12 @@ What counts as relevant stays with the caller (BEIR: grade > 0; SMART maps Cleve
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis.formats._errors import RowError
-from analysis.formats._read import decode_line, iter_lines
+from analysis.formats._read import decode_line, iter_lines, short_value
 
 TREC, GRADED, LISTED = "trec", "graded", "listed"
 
@@ -46,13 +50,17 @@ class Qrels:
     skipped: list[tuple[int, RowError]] = field(default_factory=list)
 
 
-def read_judgements(path: str | Path) -> Qrels:
+SEPARATORS = ("auto", "tab", "whitespace")
+
+
+def read_judgements(path: str | Path, *, separator: str = "auto") -> Qrels:
     """Every judgement of a qrels file under the module's rules, and the lines it could not read."""
+    if separator not in SEPARATORS:
+        raise ValueError(f"separator must be one of {SEPARATORS}, got {separator!r}")
     rows, skipped = [], []
     for line, raw in iter_lines(Path(path)):
         try:
-            text = decode_line(raw, line)
-            tokens = [t.strip() for t in text.split("\t")] if "\t" in text else text.split()
+            tokens = _split(decode_line(raw, line), separator)
             if not any(tokens):
                 continue
             if not 2 <= len(tokens) <= 4:
@@ -74,6 +82,16 @@ def read_judgements(path: str | Path) -> Qrels:
     return Qrels(layout, judgements, sorted(skipped, key=lambda s: s[0]))
 
 
+def _split(text: str, separator: str) -> list[str]:
+    if separator == "whitespace" or "\t" not in text:
+        return text.split()
+    tabbed = [t.strip() for t in text.split("\t")]
+    if separator == "auto" and any(len(t.split()) > 1 for t in tabbed) \
+            and 2 <= len(text.split()) <= 4:
+        return text.split()
+    return tabbed
+
+
 def _layout(rows: list[list[str]]) -> str:
     four = [t for t in rows if len(t) == 4]
     if four and all(t[1] in ("0", "Q0") for t in four):
@@ -91,9 +109,12 @@ def _judgement(line: int, tokens: list[str], layout: str) -> Judgement:
     if grade is None:
         return Judgement(line, qid, did, None)
     try:
-        return Judgement(line, qid, did, float(grade))
+        value = float(grade)
     except ValueError:
-        raise RowError("score", f"expected a number, got {grade!r}") from None
+        raise RowError("score", f"expected a number, got {short_value(grade)}") from None
+    if not math.isfinite(value):
+        raise RowError("score", f"expected a finite grade, got {short_value(grade)}")
+    return Judgement(line, qid, did, value)
 
 
 def _is_header(tokens: list[str]) -> bool:

@@ -10,7 +10,7 @@ occurrence, the same source, format, meta and warnings (a pair met again with an
 or score is merged by the row reader's rules, with its warning naming both rows).
 
 When a row would be skipped by the row reader (a missing or non-text cell, a blank text, a
-score list of another length or with a null or infinite value) it returns None, and the
+score list of another length or with a null, NaN, infinite or out-of-range value) it returns None, and the
 caller reads the file row by row, so every skipped row is still reported with its number.
 """
 
@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.formats._builder import TEXT_ID_DIGITS
+from analysis.formats._read import FLOAT32_MAX
 from analysis.model import RANK_UNKNOWN, DataError, NegativeSet
 
 LAYOUTS = ("triplet", "n-tuple")
@@ -76,7 +77,8 @@ def _plain_text(column, pa) -> bool:
 
 def _scores(column, rows: int, width: int, pa) -> np.ndarray | None:
     """The scores flattened in row order (``width`` per row), or None unless every row holds
-    exactly ``width`` finite-or-NaN numbers."""
+    exactly ``width`` finite numbers within float32 range (a NaN, an infinity or a null is
+    the row reader's to skip and report, with its row)."""
     import pyarrow.compute as pc
 
     if not (pa.types.is_list(column.type) or pa.types.is_large_list(column.type)) \
@@ -90,7 +92,7 @@ def _scores(column, rows: int, width: int, pa) -> np.ndarray | None:
     if values.null_count:
         return None
     flat = values.to_numpy().astype(np.float64)
-    return None if np.isinf(flat).any() else flat
+    return flat if np.isfinite(flat).all() and not (np.abs(flat) > FLOAT32_MAX).any() else None
 
 
 def _first_appearance(columns: list) -> tuple[np.ndarray, object]:

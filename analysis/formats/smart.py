@@ -32,6 +32,7 @@ import re
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
+from analysis.formats._open import open_bytes, read_head
 from analysis.formats._read import RowError, decode_line, iter_lines
 from analysis.formats._registry import Format
 from analysis.formats.qrels import TREC, read_judgements
@@ -46,8 +47,7 @@ SAMPLE_BYTES = 65536
 
 
 def _sample_lines(path: Path) -> list[str]:
-    with open(path, "rb") as handle:
-        raw = handle.read(SAMPLE_BYTES)
+    raw = read_head(path, SAMPLE_BYTES)
     lines = raw.decode("utf-8", errors="replace").splitlines()
     return [ln for ln in (lines[:-1] if len(raw) == SAMPLE_BYTES else lines) if ln.strip()]
 
@@ -70,7 +70,7 @@ def _hinted(paths: list[Path], role: str) -> list[Path]:
 
 
 def _count_records(path: Path) -> int:
-    with open(path, "rb") as handle:
+    with open_bytes(path) as handle:
         return sum(1 for line in handle if line.startswith(b".I"))
 
 
@@ -99,8 +99,13 @@ def _roles(folder: Path) -> tuple[dict[str, Path], list[dict]]:
     return roles, ignored
 
 
+MAX_ENTRIES = 32  # a SMART collection is 3 files and a few more: detection opens no more
+
+
 def detect(path: Path) -> bool:
-    return path.is_dir() and len(_roles(path)[0]) == 3
+    if not path.is_dir() or sum(1 for _ in zip(path.iterdir(), range(MAX_ENTRIES + 1))) > MAX_ENTRIES:
+        return False
+    return len(_roles(path)[0]) == 3
 
 
 def load(path: Path) -> NegativeSet:
@@ -184,7 +189,7 @@ def _finish(record: dict | None, file: Path, builder: SetBuilder):
 
 
 def _read_rels(file: Path, builder: SetBuilder, num_queries: int) -> str:
-    qrels = read_judgements(file)
+    qrels = read_judgements(file, separator="whitespace")
     for line, exc in qrels.skipped:
         builder.skip(line, exc)
     trec = qrels.layout == TREC

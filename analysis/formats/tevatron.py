@@ -21,6 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from analysis.formats._builder import SetBuilder
+from analysis.formats._open import plain_suffix
 from analysis.formats._read import (
     RowError,
     check_text,
@@ -40,7 +41,7 @@ LAYOUTS = ("legacy", "new")
 
 def _kind(path: Path) -> str | None:
     """"legacy", "new" (training file), "corpus", or None, from the first record."""
-    if not path.is_file() or path.suffix.lower() not in SUFFIXES:
+    if not path.is_file() or plain_suffix(path) not in SUFFIXES:
         return None
     first = first_json_object(path) or {}
     if "positive_passages" in first:
@@ -61,8 +62,13 @@ def _pair_in(folder: Path) -> tuple[Path | None, Path | None]:
     return (train[0] if len(train) == 1 else None), corpus
 
 
+MAX_ENTRIES = 32  # a new-layout folder is a training file and a corpus: detection opens no more
+
+
 def detect(path: Path) -> bool:
     if path.is_dir():
+        if sum(1 for _ in zip(path.iterdir(), range(MAX_ENTRIES + 1))) > MAX_ENTRIES:
+            return False
         return all(_pair_in(path))
     return _kind(path) in ("legacy", "new")
 

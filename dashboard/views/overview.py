@@ -36,7 +36,10 @@ pairs = pool.pairs
 cols = st.columns(5)
 cols[0].metric("Queries", f"{len(pool.queries):,}")
 cols[1].metric("Documents", f"{len(pool.docs):,}")
-cols[2].metric("Pool candidates", f"{int((pairs['source'] == 'pool').sum()):,}")
+if rank == FILE_RANK:   # a file's own candidates: no pool rows, the file's pairs are the candidates
+    cols[2].metric("Candidates", f"{len(session.candidates().pairs):,}")
+else:
+    cols[2].metric("Pool candidates", f"{int((pairs['source'] == 'pool').sum()):,}")
 cols[3].metric("Labelled positives", f"{session.candidates().num_positives:,}")
 cols[4].metric("Strategies compared", len(selections))
 

@@ -58,7 +58,7 @@ def test_every_interop_file(interop_dir, capsys):
 
 def test_interop_folder_merges_its_files_and_lists_the_licence(interop_dir, capsys):
     got = info_json(capsys, interop_dir / "flagembedding")
-    assert got["files"]["ignored"] == [{"file": "LICENSE", "reason": "no known format"}]
+    assert got["files"]["ignored"] == [{"file": "LICENSE", "reason": "not a data file by its name (data files end .jsonl, .json, .csv, .parquet, .pq)"}]
     assert len(got["files"]["used"]) == len(got["sources"]) == 8
 
 

@@ -28,7 +28,8 @@ for page in %(pages)r:
     at.run()
     out[page] = {"titles": [t.value for t in at.title], "errors": [e.value for e in at.exception] + [e.value for e in at.error],
                  "text": " ".join(str(m.value) for m in list(at.markdown) + list(at.caption)
-                                  + list(at.success) + list(at.info))}
+                                  + list(at.success) + list(at.info)),
+                 "metrics": [[m.label, str(m.value)] for m in at.metric]}
 out["heavy"] = sorted(m for m in ("torch", "sentence_transformers") if m in sys.modules)
 print("RESULT" + json.dumps(out))
 """
@@ -61,3 +62,10 @@ def test_the_data_page_says_file_rank_and_estimates_a_pool(opened):
     text = opened["data"]["text"]
     assert "file rank" in text
     assert "encodes" in text and "texts" in text  # the estimate before any pool build
+
+
+def test_overview_counts_the_files_own_candidates_as_candidates(opened):
+    metrics = dict(opened["overview"]["metrics"])
+    # 120 queries, each 1 positive + 5 negatives: 720 of the file's own pairs, no pool rows
+    assert metrics.get("Candidates") == "720", metrics
+    assert "Pool candidates" not in metrics

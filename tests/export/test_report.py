@@ -61,7 +61,7 @@ def test_statistics_and_suspects_tables_hold_the_numbers(hostile_pool):
     suspects = find_suspects(hostile_pool.pairs)
     riskiest = suspects.sort_values(["risk", "score"], ascending=False, kind="stable").iloc[0]
     assert f"{int(suspects['is_suspect'].sum()):,} of {len(suspects):,} pool negatives" in report
-    assert f"<td>{riskiest['risk']:.4f}</td>" in report
+    assert f"<td>{riskiest['risk']:.0%}</td>" in report  # a percentage, as the app prints it
     assert report.count("Plotly.newPlot(") == 3           # one strategy: no overlap heatmap
 
 

@@ -112,7 +112,13 @@ def test_empty_positive_list_skips_the_row(write_jsonl):
 @pytest.mark.parametrize("field, scores, reason", [
     ("neg_scores", [0.5], 'field "neg_scores": has 1 items, expected 2 (one per "neg" text)'),
     ("pos_scores", [0.9, 0.8], 'field "pos_scores": has 2 items, expected 1 (one per "pos" text)'),
-    ("neg_scores", [0.5, "high"], 'field "neg_scores": expected a number, got text \'high\''),
+    ("neg_scores", [0.5, "high"], 'field "neg_scores": item 2: expected a number, got text \'high\''),
+    ("neg_scores", [0.5, float("nan")], 'field "neg_scores": item 2: score is NaN (value nan)'),
+    ("pos_scores", [float("inf")], 'field "pos_scores": item 1: score is infinite (value inf)'),
+    ("pos_scores", [10 ** 400], 'field "pos_scores": item 1: number 1' + '0' * 29 + '... '
+                                '(401 digits) is out of range'),
+    ("neg_scores", [0.5, 1e39], 'field "neg_scores": item 2: number 1e+39 is out of range '
+                                '(scores are float32)'),
 ])
 def test_scores_of_the_wrong_length_or_type_skip_the_row(write_jsonl, field, scores, reason):
     nset = load(write_jsonl("s.jsonl", [ROW | {"query": "ok"}, ROW | {field: scores}]))

@@ -108,7 +108,8 @@ def test_folder_of_mixed_files_says_which_were_used_and_why_others_were_not(writ
     nset = load(folder)
     assert nset.meta["files"]["used"] == ["a.jsonl", "b.jsonl"]
     reasons = {i["file"]: i["reason"] for i in nset.meta["files"]["ignored"]}
-    assert reasons == {"README.txt": "no known format", "empty.jsonl": "empty (0 bytes)",
+    assert reasons == {"README.txt": "not a data file by its name (data files end .jsonl, .json, .csv, .parquet, .pq)",
+                       "empty.jsonl": "empty (0 bytes)",
                        "sub": "a subfolder (load it on its own)",
                        "triplets.jsonl": "format sentence-transformers, not flagembedding"}
     assert sorted(map(str, nset.pairs["source"].unique())) == ["a.jsonl", "b.jsonl"]
@@ -129,7 +130,7 @@ def test_forced_format_on_a_folder_reports_files_that_fail(write_jsonl, tmp_path
 def test_folder_with_nothing_known_lists_what_it_holds(tmp_path):
     (tmp_path / "notes.txt").write_text("hello\n")
     (tmp_path / "inner").mkdir()
-    with pytest.raises(DataError, match=r"Looked at: inner/, notes\.txt"):
+    with pytest.raises(DataError, match=r"Looked at 2 entries: inner/, notes\.txt"):
         detect_format(tmp_path)
 
 
