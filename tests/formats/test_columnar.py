@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +17,8 @@ import pytest
 from analysis.formats import load
 from analysis.formats.columnar import open_columnar, sources, store
 from tests.formats.test_sbert_columnar import (
-    _blank, _infinite, _label_conflict, _missing_then_given, _null, _score_conflict,
-    _short_scores, ntuple_rows, triplet_rows, write_both)
+    _blank, _infinite, _label_conflict, _null, _score_conflict, _short_scores, ntuple_rows,
+    triplet_rows, write_both)
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO.parent / "shared" / "data" / "interop"
@@ -70,8 +71,16 @@ def write_csv(rows, path):
     return path
 
 
-SPOILS = [None, _blank, _null, _short_scores, _infinite, _label_conflict, _score_conflict,
-          _missing_then_given]
+def _nan_score(rows):
+    rows[0]["scores"] = [0.9, math.nan, 0.4, 0.3]      # a skip since issue 25, as infinity
+
+
+def _past_float32(rows):
+    rows[9]["scores"] = [0.9, 1e39, 0.4, 0.3]
+
+
+SKIPPING = (_blank, _null, _short_scores, _infinite, _nan_score, _past_float32)
+SPOILS = [None, *SKIPPING, _label_conflict, _score_conflict]
 
 
 @pytest.mark.parametrize("spoil", SPOILS, ids=lambda f: "clean" if f is None else f.__name__[1:])
@@ -83,7 +92,7 @@ def test_a_streamed_file_gives_the_row_readers_set(tmp_path, spoil, kind):
     parquet, jsonl = write_both(rows, tmp_path)
     path = {"parquet": parquet, "jsonl": jsonl}.get(kind) or write_csv(rows, tmp_path / "m.csv")
     slow, fast = both_opens(path)
-    expect_skip = spoil in (_blank, _null, _short_scores, _infinite)
+    expect_skip = spoil in SKIPPING
     assert len(slow.skipped) == int(expect_skip)
     assert fast.pairs["source"].astype(str).unique().tolist() == [path.name]
 
@@ -154,3 +163,15 @@ def test_blank_texts_are_found_as_str_strip_finds_them():
     cells = ["", " ", "\u3000\u2003", "a", " a", "\u00e9t\u00e9", "\u00a0", "\t\n", "x ", "\u2028z"]
     found = sources._blank(pa.array(cells * 3, pa.large_string()).slice(2), pc)
     assert found.tolist() == [not c.strip() for c in (cells * 3)[2:]]
+
+
+def test_a_compressed_file_streams_as_its_reader_reads_it(tmp_path):
+    import gzip
+
+    rows = ntuple_rows()
+    _nan_score(rows)
+    _, jsonl = write_both(rows, tmp_path)
+    packed = tmp_path / "mined.jsonl.gz"
+    packed.write_bytes(gzip.compress(jsonl.read_bytes()))
+    slow, fast = both_opens(packed)
+    assert len(fast.skipped) == 1
