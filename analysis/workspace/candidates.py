@@ -26,6 +26,10 @@ def open_candidates(nset: NegativeSet, data_sha: str, *, kind: str, settings: Po
     if kind == "file":
         from analysis.scoring.file_rank import file_candidates
 
+        if sample:   # ranks are per query: sample first, rank 2,000 queries, not a million
+            from analysis.measure.query_sample import sample_queries
+
+            nset, sample = sample_queries(nset, sample, seed=seed), 0
         found = with_embedding_model(file_candidates(nset), settings.model)
     else:
         found = ensure_pool(nset, data_sha, settings, format=format)

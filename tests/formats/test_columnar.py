@@ -143,6 +143,8 @@ def test_the_numbers_take_at_most_24_bytes_a_pair_and_are_memory_mapped(tmp_path
                   else nset.pairs[c].to_numpy().nbytes for c in nset.pairs.columns)
     assert numbers / len(nset.pairs) <= 24
     assert not nset.pairs["score"].to_numpy().flags.writeable    # a view of the map, not a copy
+    for table in (nset.queries, nset.docs):      # built in many batches, stored as one chunk
+        assert table["text"].array._pa_array.num_chunks == 1
 
 
 def test_a_torn_entry_is_rebuilt(tmp_path, cache):

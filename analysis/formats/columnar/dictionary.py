@@ -83,7 +83,7 @@ class TextDictionary:
         self._table = hashtable.UInt64HashTable(1 << 16)
         self._check = np.zeros(1 << 16, dtype=np.uint64)
         self.count = 0
-        self._schema = pa.schema([("id", pa.string()), ("text", pa.string())])
+        self._schema = pa.schema([("id", pa.large_string()), ("text", pa.large_string())])
         self._writer = pa.ipc.new_file(str(path), self._schema)
 
     def codes(self, texts) -> np.ndarray:
@@ -111,8 +111,8 @@ class TextDictionary:
                 self._check = np.resize(self._check, max(end, 2 * len(self._check)))
             self._check[self.count:end] = second[firsts]
             chosen = _take_cells(columns, firsts)
-            batch = pa.record_batch([text_ids(chosen, self.prefix),
-                                     chosen.cast(pa.string())], schema=self._schema)
+            batch = pa.record_batch([text_ids(chosen, self.prefix).cast(pa.large_string()),
+                                     chosen.cast(pa.large_string())], schema=self._schema)
             self._writer.write_batch(batch)
             self.count = end
         if not np.array_equal(self._check[labels], second):

@@ -90,13 +90,34 @@ def write_pairs(folder: Path, columns: dict[str, np.ndarray], *, sources: list[s
     (folder / META_FILE).write_text(json.dumps({**info, "sources": sources}, ensure_ascii=False))
 
 
+TEXT_SCHEMA = (("id", "large_string"), ("text", "large_string"))
+
+
 def write_texts(path: Path, ids, texts) -> None:
+    """One text store: (id, text) as one record batch (a take from one chunk reads only the rows
+    taken; from many chunks Arrow first copies them all into one)."""
     import pyarrow as pa
 
-    schema = pa.schema([("id", pa.string()), ("text", pa.string())])
-    table = pa.table([pa.array(ids, pa.string()), pa.array(texts, pa.string())], schema=schema)
+    schema = pa.schema([(name, getattr(pa, kind)()) for name, kind in TEXT_SCHEMA])
+    table = pa.table([pa.array(ids).cast(pa.large_string()), pa.array(texts).cast(pa.large_string())],
+                     schema=schema).combine_chunks()
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, schema) as writer:
-        writer.write_table(table)
+        writer.write_table(table, max_chunksize=max(1, table.num_rows))
+
+
+def compact_texts(path: Path) -> None:
+    """Rewrite a text store written batch by batch as one record batch (see ``write_texts``)."""
+    import pyarrow as pa
+
+    with pa.memory_map(str(path)) as source:
+        table = pa.ipc.open_file(source).read_all()
+        if table.column("id").num_chunks <= 1:
+            return
+        ids, texts = table.column("id").combine_chunks(), table.column("text").combine_chunks()
+    del table
+    partial = path.with_suffix(".compacting")
+    write_texts(partial, ids, texts)
+    os.replace(partial, path)
 
 
 def from_set(nset: NegativeSet, folder: Path) -> bool:
@@ -174,8 +195,8 @@ def _numpy(column) -> np.ndarray:
 def _strings(column) -> pd.arrays.ArrowStringArray:
     import pyarrow as pa
 
-    if column.type != pa.string():
-        column = column.cast(pa.string())
+    if column.type not in (pa.string(), pa.large_string()):
+        column = column.cast(pa.large_string())
     return pd.arrays.ArrowStringArray(column)
 
 

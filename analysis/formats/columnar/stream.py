@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 import analysis.formats.columnar.store as store
-from analysis.formats.columnar.build import PairBuilder
+from analysis.formats.columnar.build import DOCS_FILE, QUERIES_FILE, PairBuilder
 from analysis.formats.columnar.sources import parquet_batches, row_batches, width_of
 from analysis.model import Skip
 
@@ -70,3 +70,6 @@ def stream_sbert(path, folder, layout: str) -> None:
             "meta": {"layout": layout, "warnings": warnings}}
     order = ("qid", "did", "label", "source", "rank", "score")
     store.write_pairs(folder, {name: pairs[name] for name in order}, sources=[path.name], info=info)
+    del pairs
+    for name in (QUERIES_FILE, DOCS_FILE):
+        store.compact_texts(folder / name)
