@@ -9,6 +9,7 @@ exports can state it. ``n`` at or above the number of queries keeps the whole se
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from analysis.model import DataError, NegativeSet
 
@@ -23,11 +24,21 @@ def sample_queries(nset: NegativeSet, n: int, *, seed: int = 0) -> NegativeSet:
     if n >= total:
         return nset
     chosen = np.sort(np.random.default_rng(seed).choice(total, size=n, replace=False))
-    qids = nset.queries["qid"].iloc[chosen]
-    keep = nset.pairs["qid"].isin(qids).to_numpy()
+    # by codes (a set's categories are its queries / docs tables in order): no string is hashed,
+    # and the sample's pairs come coded over the sample's own tables (its checks stay small)
+    position = np.full(total, -1, dtype=np.int64)
+    position[chosen] = np.arange(n)
+    qcode = position[nset.pairs["qid"].cat.codes.to_numpy()]
+    keep = qcode >= 0
     pairs = nset.pairs[keep].reset_index(drop=True)
+    dcode = pairs["did"].cat.codes.to_numpy()
     used = np.zeros(len(nset.docs), dtype=bool)
-    used[pairs["did"].cat.codes.to_numpy()] = True
+    used[dcode] = True
+    renumber = np.cumsum(used) - 1
+    pairs["qid"] = pd.Categorical.from_codes(qcode[keep], categories=pd.Index(
+        np.asarray(nset.queries["qid"].iloc[chosen], dtype=object)))
+    pairs["did"] = pd.Categorical.from_codes(renumber[dcode], categories=pd.Index(
+        np.asarray(nset.docs["did"][used], dtype=object)))
     meta = {**nset.meta, "query_sample": {"n": int(n), "of": int(total), "seed": int(seed)}}
     return NegativeSet(nset.queries.iloc[chosen], nset.docs[used], pairs, format=nset.format,
                        skipped=list(nset.skipped), meta=meta)
