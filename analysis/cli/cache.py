@@ -15,7 +15,8 @@ import shutil
 from pathlib import Path
 
 AREAS = {"embeddings": "embeddings", "pools": "workspace/pools", "uploads": "workspace/uploads",
-         "projections": "projections", "probe runs": "probe", "search blocks": "search"}
+         "projections": "projections", "probe runs": "probe", "search blocks": "search",
+         "columnar": "columnar"}   # one entry per input: analysis/formats/columnar
 
 
 def register(subparsers) -> None:
@@ -41,7 +42,7 @@ def entries(root: Path) -> list[tuple[str, float, int, list[Path]]]:
                 out.append((area, keys.stat().st_mtime, sum(p.stat().st_size for p in paths), paths))
             continue
         for item in base.iterdir():
-            if item.name.endswith((".lock", ".tmp")):
+            if item.name.endswith((".lock", ".tmp")) or item.name.startswith(".building-"):
                 continue
             size = sum(f.stat().st_size for f in item.rglob("*") if f.is_file()) if item.is_dir() \
                 else item.stat().st_size
