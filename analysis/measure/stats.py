@@ -33,21 +33,20 @@ COLUMNS = ("positive", "negative", "difference")
 def describe(values: np.ndarray) -> dict[str, float]:
     """The nine statistics of one column of the table (NaN values left out)."""
     values = np.asarray(values, dtype=np.float64)
-    values = values[~np.isnan(values)]
+    values = values[~np.isnan(values)]          # a copy of our own: partitioned in place below
     n = len(values)
     if n == 0:
         return {"Count": 0, **{m: float("nan") for m in METRICS[1:]}}
-    # Order statistics by partitioning (linear time), not a full sort: the same values.
-    q25, q50, q75 = np.quantile(values, [0.25, 0.5, 0.75])
-    return {
-        "Count": n,
-        "Mean": float(values.mean()),
-        "Median": float(np.partition(values, (n - 1) // 2)[(n - 1) // 2]),
-        "Std": float(values.std(ddof=1)) if n > 1 else float("nan"),
-        "Min": float(values.min()),
-        "25%": float(q25), "50%": float(q50), "75%": float(q75),
-        "Max": float(values.max()),
-    }
+    out = {"Count": n, "Mean": float(values.mean()),      # sums first, in the values' order
+           "Std": float(values.std(ddof=1)) if n > 1 else float("nan"),
+           "Min": float(values.min()), "Max": float(values.max())}
+    # Order statistics by partitioning (linear time), not a full sort, in place: on 100M
+    # negatives two 800 MB copies fewer; an order statistic does not depend on the arrangement.
+    q25, q50, q75 = np.quantile(values, [0.25, 0.5, 0.75], overwrite_input=True)
+    values.partition((n - 1) // 2)
+    out.update({"Median": float(values[(n - 1) // 2]), "25%": float(q25), "50%": float(q50),
+                "75%": float(q75)})
+    return {metric: out[metric] for metric in METRICS}
 
 
 def summary_table(data: NegativeSet | pd.DataFrame, *, by: str | None = "source", how: str = "min",
