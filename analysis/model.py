@@ -246,7 +246,12 @@ def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series,
     out["label"] = label.to_numpy(dtype=np.int8)
     source = pairs["source"] if "source" in pairs else pd.Series(["unknown"] * n)
     out["source"] = _string_categorical(pd.Series(source))
-    if "rank" in pairs:
+    if "rank" in pairs and _plain(pairs["rank"], "iu"):    # already integers: no float copy
+        rank = pairs["rank"].to_numpy()
+        if (rank < 0).any():
+            raise DataError("rank must be a non-negative integer (0 = unknown)", field="rank")
+        out["rank"] = rank.astype(np.int32, copy=False)
+    elif "rank" in pairs:
         rank = pd.to_numeric(pairs["rank"], errors="coerce").fillna(RANK_UNKNOWN)
         if (rank < 0).any() or (rank != np.floor(rank)).any():
             raise DataError("rank must be a non-negative integer (0 = unknown)", field="rank")
@@ -256,12 +261,15 @@ def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series,
     for col in ("score", *OPTIONAL_FLOAT_COLUMNS):
         if col not in pairs and col != "score":
             continue
-        values = (pd.to_numeric(pairs[col], errors="coerce").to_numpy(dtype=np.float64)
-                  if col in pairs else np.full(n, np.nan))
+        if col in pairs and _plain(pairs[col], "f"):       # float32 stays float32: no copy
+            values = pairs[col].to_numpy()
+        else:
+            values = (pd.to_numeric(pairs[col], errors="coerce").to_numpy(dtype=np.float64)
+                      if col in pairs else np.full(n, np.nan))
         if np.isinf(values).any():
             raise DataError(f"{col} contains an infinite value ({int(np.isinf(values).sum())} rows)",
                             field=col)
-        out[col] = values.astype(np.float32)
+        out[col] = values.astype(np.float32, copy=False)
     for extra in pairs.columns.difference(out.columns):
         out[extra] = pairs[extra].to_numpy()
     dup = _duplicated_pairs(out)
@@ -270,6 +278,11 @@ def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series,
         raise DataError(f"pair (qid={row['qid']!r}, did={row['did']!r}, source={row['source']!r}) "
                         f"appears {int(dup.sum()) + 1} times", field="did")
     return out.reset_index(drop=True)
+
+
+def _plain(column: pd.Series, kinds: str) -> bool:
+    """A plain numpy column of one of the dtype ``kinds`` (no NA to coerce)."""
+    return isinstance(column.dtype, np.dtype) and column.dtype.kind in kinds
 
 
 def pair_codes(pairs: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

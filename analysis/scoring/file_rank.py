@@ -46,7 +46,8 @@ def file_candidates(nset: NegativeSet) -> NegativeSet:
     sorted_q = qcode[order]
     starts = np.r_[0, np.flatnonzero(np.diff(sorted_q)) + 1] if len(order) else np.zeros(0, int)
     sizes = np.diff(np.r_[starts, len(order)])
-    rank = np.arange(len(order)) - np.repeat(starts, sizes) + 1
+    wide = np.int32 if len(order) < 2 ** 31 else np.int64          # 4 bytes a pair, not 8
+    rank = np.arange(1, len(order) + 1, dtype=wide) - np.repeat(starts.astype(wide), sizes)
     present = np.unique(pairs["source"].cat.codes.to_numpy())   # per code, not per row
     sources = sorted({str(pairs["source"].cat.categories[c]) if c >= 0 else "nan" for c in present})
     ranked["rank"] = rank.astype(np.int32)
@@ -62,12 +63,19 @@ def _file_order(qcode: np.ndarray, score: np.ndarray) -> np.ndarray:
     -score), ~4x faster than ``np.lexsort`` of the four keys and nearly free on a file already
     grouped by query in score order (timsort)."""
     missing = np.isnan(score)
-    flipped = np.where(missing, np.float32(0), -score) + np.float32(0)   # -0.0 ties with 0.0
-    bits = flipped.view(np.uint32)
-    bits = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
-    key = qcode.astype(np.uint64) << np.uint64(33)
-    key |= missing.astype(np.uint64) << np.uint64(32)
-    key |= bits
+    flipped = np.negative(score, dtype=np.float32)
+    flipped[missing] = 0
+    flipped += np.float32(0)                                  # -0.0 ties with 0.0
+    bits = flipped.view(np.uint32)                            # made to sort as floats, in place
+    negative = (bits >> np.uint32(31)).astype(bool)
+    np.invert(bits, out=bits, where=negative)
+    np.bitwise_or(bits, np.uint32(1 << 31), out=bits, where=~negative)
+    del negative
+    key = qcode.astype(np.uint64)
+    key <<= np.uint64(33)
+    key[missing] |= np.uint64(1 << 32)
+    np.bitwise_or(key, bits, out=key)
+    del flipped, bits, missing
     return np.argsort(key, kind="stable")
 
 
