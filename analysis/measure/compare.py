@@ -100,17 +100,29 @@ def summary(pool: NegativeSet, selections: Mapping, *, positive: str = "min",
             suspect_ratio: float = SUSPECT_RATIO) -> pd.DataFrame:
     """One row per selection with the metrics listed in the module docstring."""
     _check(pool, selections)
-    if positive not in POSITIVE_REDUCTIONS:
-        raise DataError(f"positive must be one of {POSITIVE_REDUCTIONS}, got {positive!r}",
-                        field="positive")
-    lean = _LeanColumns(pool, positive, suspect_ratio)   # pool_columns' values, chosen rows only
-    dcode = pool.pairs["did"].cat.codes.to_numpy()
-    qcode = pool.pairs["qid"].cat.codes.to_numpy()
-    clusters = pool.pairs["cluster"].to_numpy() if "cluster" in pool.pairs.columns else None
-    records = []
-    for label, selection in selections.items():
+    summarise = Summariser(pool, positive=positive, suspect_ratio=suspect_ratio)
+    return pd.DataFrame.from_records([summarise.record(label, selection)
+                                      for label, selection in selections.items()])
+
+
+class Summariser:
+    """``summary``'s row of one selection at a time, the pool's columns prepared once: a caller
+    can select, summarise and drop each selection in turn (``compare_stream``)."""
+
+    def __init__(self, pool: NegativeSet, *, positive: str = "min",
+                 suspect_ratio: float = SUSPECT_RATIO):
+        if positive not in POSITIVE_REDUCTIONS:
+            raise DataError(f"positive must be one of {POSITIVE_REDUCTIONS}, got {positive!r}",
+                            field="positive")
+        self.lean = _LeanColumns(pool, positive, suspect_ratio)   # chosen rows' values only
+        self.dcode = pool.pairs["did"].cat.codes.to_numpy()
+        self.qcode = pool.pairs["qid"].cat.codes.to_numpy()
+        self.clusters = pool.pairs["cluster"].to_numpy() if "cluster" in pool.pairs.columns else None
+
+    def record(self, label: str, selection) -> dict:
+        dcode, qcode, clusters = self.dcode, self.qcode, self.clusters
         rows, report = selection.rows, selection.report
-        values, suspect, s_pos = lean.of(rows)
+        values, suspect, s_pos = self.lean.of(rows)
         rows_all = rows
         rows = np.arange(len(rows_all))                  # the chosen rows' own values from here
         docs = np.bincount(dcode[rows_all]) if len(rows_all) else np.zeros(0, dtype=np.int64)
@@ -123,19 +135,18 @@ def summary(pool: NegativeSet, selections: Mapping, *, positive: str = "min",
             "short_queries": report.num_short,
         }
         for col, v in values.items():
-            known = v[rows][~np.isnan(v[rows])]
+            known = v[~np.isnan(v)]
             record[f"mean_{col}"] = float(known.mean()) if len(known) else float("nan")
             record[f"median_{col}"] = float(np.median(known)) if len(known) else float("nan")
         record.update({
-            "suspect_share": _share(int(suspect[rows][judged].sum()), int(judged.sum())),
+            "suspect_share": _share(int(suspect[judged].sum()), int(judged.sum())),
             "distinct_share": _share(len(used), len(rows)),
             "max_reuse": int(used.max()) if len(used) else 0,
             "mean_reuse": float(used.mean()) if len(used) else float("nan"),
         })
         if clusters is not None:
             record["cluster_entropy"] = _mean_entropy(qcode[rows_all], clusters[rows_all])
-        records.append(record)
-    return pd.DataFrame.from_records(records)
+        return record
 
 
 class _LeanColumns:
