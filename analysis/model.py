@@ -130,12 +130,15 @@ class NegativeSet:
         return self.docs.set_index("did")["text"]
 
     def with_pairs(self, pairs: pd.DataFrame, **changes) -> "NegativeSet":
-        """A new set sharing queries and docs, with other pairs (e.g. a strategy's selection)."""
+        """A new set sharing queries and docs, with other pairs (e.g. a strategy's selection).
+        ``unique=True`` (a caller that reordered or subset this set's own pairs, one row per
+        (qid, did, source)) skips the duplicate check."""
         out = object.__new__(NegativeSet)    # queries and docs were checked when self was built
         out.queries, out.docs = self.queries.copy(deep=False), self.docs.copy(deep=False)
         out.pairs = _normalise_pairs(pairs, self.queries["qid"], self.docs["did"],
                                      same=(self.pairs["qid"].cat.categories,
-                                           self.pairs["did"].cat.categories))
+                                           self.pairs["did"].cat.categories),
+                                     unique=changes.get("unique", False))
         out.format = changes.get("format", self.format)
         out.skipped = changes.get("skipped", list(self.skipped))
         out.meta = changes.get("meta", dict(self.meta))
@@ -229,7 +232,7 @@ def _duplicated_pairs(out: pd.DataFrame) -> np.ndarray:
 
 
 def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series,
-                     same: tuple = (None, None)) -> pd.DataFrame:
+                     same: tuple = (None, None), unique: bool = False) -> pd.DataFrame:
     missing = {"qid", "did", "label"} - set(pairs.columns)
     if missing:
         raise DataError(f"the pairs table lacks column(s) {sorted(missing)}", field=sorted(missing)[0])
@@ -272,7 +275,7 @@ def _normalise_pairs(pairs: pd.DataFrame, qids: pd.Series, dids: pd.Series,
         out[col] = values.astype(np.float32, copy=False)
     for extra in pairs.columns.difference(out.columns):
         out[extra] = pairs[extra].to_numpy()
-    dup = _duplicated_pairs(out)
+    dup = np.zeros(0, dtype=bool) if unique else _duplicated_pairs(out)  # unique: caller knows
     if dup.any():
         row = out[dup].iloc[0]
         raise DataError(f"pair (qid={row['qid']!r}, did={row['did']!r}, source={row['source']!r}) "

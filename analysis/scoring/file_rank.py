@@ -54,14 +54,29 @@ def file_candidates(nset: NegativeSet) -> NegativeSet:
     ranked["source"] = pd.Categorical.from_codes(np.zeros(len(ranked), dtype=np.int8),
                                                  categories=[POOL_SOURCE])
     meta = {**nset.meta, "candidates": "file", "rank": FILE_RANK, "file_sources": sources}
-    return nset.with_pairs(ranked, meta=meta)
+    return nset.with_pairs(ranked, meta=meta, unique=True)   # one row per (qid, did) by now
 
 
-def _file_order(qcode: np.ndarray, score: np.ndarray) -> np.ndarray:
-    """Rows by query, scored before unscored, score descending, ties in file order: one stable
+def _file_order(qcode: np.ndarray, score: np.ndarray, *, block: int = 1 << 22) -> np.ndarray:
+    """Rows by query, scored before unscored, score descending, ties in file order: a stable
     sort of a uint64 key (query code, unknown flag, the float32 score's bits made to sort as
-    -score), ~4x faster than ``np.lexsort`` of the four keys and nearly free on a file already
-    grouped by query in score order (timsort)."""
+    -score), ~4x faster than ``np.lexsort`` of the four keys. The key is built in blocks of
+    ``block`` rows; when the rows come grouped by query (a file read in order) each block, cut
+    at a query boundary, is sorted on its own: ~12 bytes a row at the peak, not ~30."""
+    n = len(qcode)
+    key = np.empty(n, dtype=np.uint64)
+    for a in range(0, n, block):
+        key[a:a + block] = _key(qcode[a:a + block], score[a:a + block])
+    if n < 2 or not (qcode[1:] >= qcode[:-1]).all():
+        return np.argsort(key, kind="stable")
+    order = np.empty(n, dtype=np.int64)
+    cuts = np.unique(np.r_[0, np.searchsorted(qcode, qcode[block::block]), n])
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        order[a:b] = np.argsort(key[a:b], kind="stable") + a
+    return order
+
+
+def _key(qcode: np.ndarray, score: np.ndarray) -> np.ndarray:
     missing = np.isnan(score)
     flipped = np.negative(score, dtype=np.float32)
     flipped[missing] = 0
@@ -70,13 +85,11 @@ def _file_order(qcode: np.ndarray, score: np.ndarray) -> np.ndarray:
     negative = (bits >> np.uint32(31)).astype(bool)
     np.invert(bits, out=bits, where=negative)
     np.bitwise_or(bits, np.uint32(1 << 31), out=bits, where=~negative)
-    del negative
     key = qcode.astype(np.uint64)
     key <<= np.uint64(33)
     key[missing] |= np.uint64(1 << 32)
     np.bitwise_or(key, bits, out=key)
-    del flipped, bits, missing
-    return np.argsort(key, kind="stable")
+    return key
 
 
 def is_file_candidates(nset: NegativeSet) -> bool:
