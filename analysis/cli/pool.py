@@ -161,8 +161,10 @@ def load_corpus(path, *, format: str | None = None):
     from analysis.formats import detect_format, load
     from analysis.model import DataError
 
+    from analysis.formats._open import plain_suffix
+
     path = Path(path)
-    if format is None and path.is_file() and path.suffix.lower() == ".jsonl":
+    if format is None and path.is_file() and plain_suffix(path) == ".jsonl":
         try:
             detect_format(path)
         except DataError:
@@ -176,11 +178,12 @@ def _corpus_jsonl(path):
 
     import pandas as pd
 
+    from analysis.formats._open import open_text
     from analysis.model import DataError, Skip
 
     docs: dict[str, str] = {}
     skipped: list[Skip] = []
-    with open(path, encoding="utf-8", errors="replace") as handle:
+    with open_text(path, errors="replace") as handle:        # plain or compressed
         for line, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue

@@ -20,10 +20,13 @@ first name that matches: `pool` (a Parquet file whose schema metadata has the ke
 `neglens`), `beir` and `smart` (folders), then `flagembedding` and `tevatron` (JSONL whose
 first object has `query` + `pos`, or `positive_passages`, or `query_id` +
 `positive_document_ids`), then `sentence-transformers` (a table whose columns spell one of
-the layouts below). A folder that is none of these is read as a folder of files: each file's
-format is detected, the format most files share is used, every file in it is loaded (each
-file's name is the `source` of its pairs) and the others are listed as ignored, with the
-reason. When nothing matches, the error says what was looked at (size, suffix, the first
+the layouts below). A folder that is none of these is read as a folder of files: the files
+whose names end like data (`.jsonl`, `.json`, `.csv`, `.parquet`, `.pq`, each optionally
+compressed) are candidates, the format most of the first 64 share is used (a few bytes of
+each are read), every candidate in it is loaded (each file's name is the `source` of its
+pairs) and the others are listed as ignored, with the reason (20 per reason, then a count).
+A folder of more than 256 data files is refused with the reason (join them into one file),
+so a folder of 10,000 files is answered in seconds. When nothing matches, the error says what was looked at (size, suffix, the first
 record's fields) and which fields the closest format misses ("did you mean ...").
 
 `format=NAME` (`--format NAME`) skips detection. `NAME/VARIANT` also fixes the layout:
@@ -65,7 +68,8 @@ text is `title + " " + text` when the title is not blank (Tevatron's join). No s
 ## BEIR folder
 
 `corpus.jsonl` (`_id`, `title`, `text`), `queries.jsonl` (`_id`, `text`),
-`qrels/{split}.tsv` (`query-id corpus-id score`, header line). Option `split`: default
+`qrels/{split}.tsv` (`query-id corpus-id score`, header line; fields split on tabs, as BEIR
+does, so ids may hold spaces); each may be compressed (`corpus.jsonl.gz`, ...). Option `split`: default
 `test`, else the only split. Qrels score > 0 is a positive, 0 a judged negative (label 0).
 Only queries judged in the split are kept (as BEIR does); the whole corpus is. Document text
 is `title + " " + text` when the title is not blank. An optional TREC run file
@@ -80,7 +84,23 @@ a relevance file, told apart by content and by the usual names. Text is
 a space or the end; the copy of the title that opens every Cranfield abstract is dropped.
 Queries are numbered by position (1..N), as relevance files count them. Relevance: `q 0 d
 rel` (TREC style) rel > 0 positive; `q d` / `q d 0 0` positive; `q d code` (Cranfield)
-codes 1..4 positive, -1 and 5 judged negatives.
+codes 1..4 positive, -1 and 5 judged negatives. Relevance fields split on any run of spaces
+and tabs: a published CISI copy's `     1     28\t0\t0.000000` is query 1, document 28.
+
+## Compressed, odd and broken files
+
+- **Compressed input**: `.gz`, `.bz2`, `.xz` and `.zst` around every text format (JSONL,
+  JSON, CSV, TSV qrels, SMART files, TREC runs), told by the suffix and by the first bytes
+  (gzip data saved as `train.jsonl` still opens). The format is named by the name without the
+  compression suffix (`train.jsonl.gz` is JSONL). Decompression streams (memory like the
+  plain file's); line numbers in errors count decompressed lines; corrupt or truncated data is
+  a `DataError` naming the file, the compression and the line it was reached at. One opener,
+  `analysis.formats._open.open_text(path)` / `open_bytes(path)`, serves every reader.
+- **Text**: a UTF-8 byte-order mark and CRLF line ends are accepted everywhere (a CSV saved
+  by Excel reads as is); a CSV cell may be of any length.
+- **Broken files**: every reader answers a set or a `DataError` naming the file (and line or
+  row, and field, where known), never another exception; a property-based test feeds each
+  registered reader random bytes, truncations and mutations (`tests/formats/test_readers_fuzz.py`).
 
 ## Rules every loader follows
 
@@ -91,7 +111,11 @@ codes 1..4 positive, -1 and 5 judged negatives.
 - **Bad rows are skipped, counted and reported** in `nset.skipped` as (file, line, reason):
   malformed JSON, non-UTF-8 bytes (the byte and column are named), missing or misspelled
   fields (the closest present name is suggested), empty texts, empty `pos` lists, score
-  lists whose length differs from their texts, unknown ids. When no pair at all can be read,
+  lists whose length differs from their texts, unknown ids, and **scores that are NaN,
+  infinite, not a number or out of float32 range** (e.g. an integer of 401 digits), named
+  with the item and its value (`field "neg_scores": item 2: score is NaN (value nan)`), in
+  the columnar Parquet path as in the row path. A pool file's NaN score means unknown, as
+  NegLens writes it; its other bad values (text, infinity) are skips with their row. When no pair at all can be read,
   `load` raises `DataError` naming the file, line and field of the first problem; a zero-byte
   file is an error at once.
 - **Merges are reported as warnings** in `nset.meta["warnings"]`: the same query on two
@@ -102,7 +126,8 @@ codes 1..4 positive, -1 and 5 judged negatives.
 
 ## Writing
 
-`write(nset, path, format=...)` returns the path written. Queries come in table order, each
+`write(nset, path, format=...)` returns the path written, plain unless the path asks for a
+compression (`out.jsonl.gz`, `.bz2`, `.xz`, `.zst`). Queries come in table order, each
 with its positives and then its negatives (by rank, then descending score). A set holding
 several sources needs `source=NAME`. A query the layout cannot hold (no positive, no
 negative for a triplet, unequal negative counts for an n-tuple, unknown scores when scores

@@ -15,7 +15,7 @@ from pathlib import Path
 from analysis.formats._folder import folder_format, load_folder
 from analysis.formats._read import suggestion
 from analysis.formats._registry import check_options, detects, formats, resolve
-from analysis.formats._tables import peek_columns
+from analysis.formats._tables import peek_columns, table_kind
 from analysis.model import DataError, NegativeSet
 
 # Errors a reading library raises on bad bytes; a loader's own bugs (TypeError, KeyError...) are
@@ -35,6 +35,8 @@ def detect_format(path) -> str:
         if detects(fmt, path):
             return fmt.name
     if path.is_dir():
+        if table_kind(path) == "dataset":
+            peek_columns(path)  # a datasets folder that no format took: say what is wrong in it
         return folder_format(path)
     raise DataError(f"no known format matches. {describe(path)}", file=str(path))
 

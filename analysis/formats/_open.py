@@ -109,31 +109,34 @@ def _corrupt(path: Path, kind: str, produced: int, exc: Exception) -> DataError:
                      f"bytes ({detail}); download or compress the file again", file=str(path))
 
 
-class _Zstd:
-    """zstd frames decompressed one chunk at a time; a truncated last frame is an error
-    (zstandard's stream reader would end quietly)."""
+class _Streams:
+    """Concatenated compressed streams (gzip members, bzip2/xz streams, zstd frames) decompressed
+    a chunk at a time with the codec's own decompressor object: ~2x faster than ``GzipFile``'s
+    Python loop, and a last stream cut short is an error (zstandard's reader ends quietly)."""
 
-    def __init__(self, path: Path):
-        import zstandard
+    CHUNK = 1 << 13  # small: little decompressed text is lost before a corrupt block
 
-        self._new = zstandard.ZstdDecompressor().decompressobj
+    def __init__(self, path: Path, kind: str):
+        self._kind, self._new = kind, _factory(kind)
         self._raw = open(path, "rb")
-        self._obj, self._pending, self._at, self._started = self._new(), b"", 0, False
+        self._obj, self._pending, self._at, self._open = self._new(), b"", 0, False
 
     def read(self, size: int) -> bytes:
         if self._at >= len(self._pending):
             self._pending, self._at = b"", 0
         while not self._pending:
-            chunk = self._raw.read(BUFFER)
+            chunk = self._raw.read(self.CHUNK)
             if not chunk:
-                if self._started and not self._obj.eof:
-                    raise EOFError("the last zstd frame is incomplete")
+                if self._open:
+                    raise EOFError(f"the last {self._kind} stream is incomplete")
                 return b""
             while chunk:
                 if self._obj.eof:
-                    self._obj, self._started = self._new(), False
-                self._started = True
+                    if self._kind == "gzip" and not chunk.strip(b"\x00"):
+                        break                     # zero padding after a member, as gzip allows
+                    self._obj = self._new()
                 self._pending += self._obj.decompress(chunk)
+                self._open = not self._obj.eof
                 chunk = self._obj.unused_data if self._obj.eof else b""
         data = self._pending[self._at:self._at + size]
         self._at += len(data)
@@ -143,14 +146,16 @@ class _Zstd:
         self._raw.close()
 
 
-def _decompressor(path: Path, kind: str):
+def _factory(kind: str):
     if kind == "gzip":
-        return gzip.GzipFile(path, "rb")
+        return lambda: zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
     if kind == "bzip2":
-        return bz2.BZ2File(path, "rb")
+        return bz2.BZ2Decompressor
     if kind == "xz":
-        return lzma.LZMAFile(path, "rb")
-    return _Zstd(path)
+        return lzma.LZMADecompressor
+    import zstandard
+
+    return zstandard.ZstdDecompressor().decompressobj
 
 
 def open_bytes(path: str | os.PathLike):
@@ -159,7 +164,7 @@ def open_bytes(path: str | os.PathLike):
     kind = compression_of(path)
     if kind is None:
         return open(path, "rb")
-    return io.BufferedReader(_Guarded(_decompressor(path, kind), path, kind), BUFFER)
+    return io.BufferedReader(_Guarded(_Streams(path, kind), path, kind), BUFFER)
 
 
 def open_text(path: str | os.PathLike, *, errors: str = "strict", newline: str | None = None):
