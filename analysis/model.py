@@ -206,6 +206,7 @@ def _string_categorical(values: pd.Series) -> pd.Categorical:
     small = pd.Categorical(labels[used])
     position = np.full(len(labels) + 1, -1, dtype=np.int64)
     position[used] = small.codes
+    position = position.astype(codes.dtype)   # fits: no more codes than before; 1 byte a row, not 8
     return pd.Categorical.from_codes(position[codes], dtype=small.dtype)
 
 

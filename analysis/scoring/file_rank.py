@@ -43,12 +43,15 @@ def file_candidates(nset: NegativeSet) -> NegativeSet:
         keep = ~ranked.duplicated(["qid", "did"]).to_numpy()
         ranked, order = ranked[keep], order[keep]
     ranked = ranked.reset_index(drop=True)
-    sorted_q = qcode[order]
-    starts = np.r_[0, np.flatnonzero(np.diff(sorted_q)) + 1] if len(order) else np.zeros(0, int)
-    sizes = np.diff(np.r_[starts, len(order)])
-    wide = np.int32 if len(order) < 2 ** 31 else np.int64          # 4 bytes a pair, not 8
-    rank = np.arange(1, len(order) + 1, dtype=wide) - np.repeat(starts.astype(wide), sizes)
-    present = np.unique(pairs["source"].cat.codes.to_numpy())   # per code, not per row
+    n = len(order)
+    del order                                      # 8 bytes a pair, not needed from here
+    sorted_q = ranked["qid"].cat.codes.to_numpy()  # the copy's own codes: no second copy
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_q)) + 1] if n else np.zeros(0, int)
+    sizes = np.diff(np.r_[starts, n])
+    wide = np.int32 if n < 2 ** 31 else np.int64                   # 4 bytes a pair, not 8
+    rank = np.arange(1, n + 1, dtype=wide) - np.repeat(starts.astype(wide), sizes)
+    codes = pairs["source"].cat.codes.to_numpy()   # per code, not per row
+    present = [*np.flatnonzero(np.bincount(codes[codes >= 0])), *([-1] if (codes < 0).any() else [])]
     sources = sorted({str(pairs["source"].cat.categories[c]) if c >= 0 else "nan" for c in present})
     ranked["rank"] = rank.astype(np.int32)
     ranked["source"] = pd.Categorical.from_codes(np.zeros(len(ranked), dtype=np.int8),
