@@ -122,30 +122,32 @@ class Summariser:
     def record(self, label: str, selection) -> dict:
         dcode, qcode, clusters = self.dcode, self.qcode, self.clusters
         rows, report = selection.rows, selection.report
-        values, suspect, s_pos = self.lean.of(rows)
-        rows_all = rows
-        rows = np.arange(len(rows_all))                  # the chosen rows' own values from here
-        docs = np.bincount(dcode[rows_all]) if len(rows_all) else np.zeros(0, dtype=np.int64)
+        docs = np.bincount(dcode[rows]) if len(rows) else np.zeros(0, dtype=np.int64)
         used = docs[docs > 0]
-        judged = ~np.isnan(s_pos[rows])
         record = {
             "selection": label, "strategy": selection.strategy, "requested": report.requested,
             "negatives": len(rows), "queries": report.num_queries,
             "coverage": _share(report.num_queries - report.num_short, report.num_queries),
             "short_queries": report.num_short,
         }
-        for col, v in values.items():
+        for col, v in self.lean.values(rows):
+            if col == "suspect":
+                suspect, judged = v
+                record["suspect_share"] = _share(int(suspect[judged].sum()), int(judged.sum()))
+                break
             known = v[~np.isnan(v)]
+            del v
             record[f"mean_{col}"] = float(known.mean()) if len(known) else float("nan")
-            record[f"median_{col}"] = float(np.median(known)) if len(known) else float("nan")
+            record[f"median_{col}"] = float(np.median(known, overwrite_input=True)) \
+                if len(known) else float("nan")
+            del known
         record.update({
-            "suspect_share": _share(int(suspect[judged].sum()), int(judged.sum())),
             "distinct_share": _share(len(used), len(rows)),
             "max_reuse": int(used.max()) if len(used) else 0,
             "mean_reuse": float(used.mean()) if len(used) else float("nan"),
         })
         if clusters is not None:
-            record["cluster_entropy"] = _mean_entropy(qcode[rows_all], clusters[rows_all])
+            record["cluster_entropy"] = _mean_entropy(qcode[rows], clusters[rows])
         return record
 
 
@@ -175,24 +177,32 @@ class _LeanColumns:
             self.position = np.full(len(pairs), -1, dtype=np.int64)
             self.position[view.rows] = np.arange(len(view.rows))
 
-    def of(self, rows: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray]:
-        score = self.score[rows].astype(np.float64)
-        s_pos = self.s_pos[self.qcode[rows]]
+    def values(self, rows: np.ndarray):
+        """(name, values) for rank, neg_rank and gap in turn, then ("suspect", (suspect,
+        judged)): one float64 column of the chosen rows alive at a time."""
         rank = self.rank[rows].astype(np.float64)
         rank[rank == RANK_UNKNOWN] = np.nan
-        if self.has_ranks:
-            view = self.view
-            at = rows if self.position is None else self.position[rows]
-            neg_rank = np.zeros(len(rows), dtype=np.float64)
-            inside = at >= 0
-            at = at[inside]
-            start = view.starts[np.searchsorted(view.starts, at, side="right") - 1]
-            found = (self.before[at] - self.before[start]).astype(np.float64) + 1
-            neg_rank[inside] = np.where(view.negatives[at], found, 0)
-        else:
-            neg_rank = np.full(len(rows), np.nan)
-        values = {"rank": rank, "neg_rank": neg_rank, "gap": s_pos - score}
-        return values, score >= self.ratio * s_pos, s_pos
+        yield "rank", rank
+        del rank
+        yield "neg_rank", self._neg_rank(rows)
+        s_pos = self.s_pos[self.qcode[rows]]
+        score = self.score[rows].astype(np.float64)
+        yield "gap", s_pos - score
+        judged = ~np.isnan(s_pos)
+        yield "suspect", (score >= self.ratio * s_pos, judged)
+
+    def _neg_rank(self, rows: np.ndarray) -> np.ndarray:
+        if not self.has_ranks:
+            return np.full(len(rows), np.nan)
+        view = self.view
+        at = rows if self.position is None else self.position[rows]
+        neg_rank = np.zeros(len(rows), dtype=np.float64)
+        inside = at >= 0
+        at = at[inside]
+        start = view.starts[np.searchsorted(view.starts, at, side="right") - 1]
+        found = (self.before[at] - self.before[start]).astype(np.float64) + 1
+        neg_rank[inside] = np.where(view.negatives[at], found, 0)
+        return neg_rank
 
 
 def _share(part: int, whole: int) -> float:
