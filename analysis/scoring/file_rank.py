@@ -34,6 +34,15 @@ def file_candidates(nset: NegativeSet) -> NegativeSet:
         raise DataError("this file carries no scores, so it has no file rank; score its own "
                         "pairs or build a pool first (python -m analysis pool INPUT --out "
                         "POOL.parquet)", field="score")
+    # the very set a columnar entry maps (not a sample or any set derived from it, which keep
+    # its meta but not this attribute): its candidates are kept beside the entry
+    entry = getattr(nset, "columnar_entry", None)
+    if entry:
+        from analysis.formats.columnar.store import open_derived
+
+        kept = open_derived(nset, entry, DERIVED)
+        if kept is not None:
+            return nset.with_pairs(kept, meta=_meta(nset), unique=True)
     qcode = pairs["qid"].cat.codes.to_numpy()
     order = _file_order(qcode, pairs["score"].to_numpy(dtype=np.float32))
     ranked = pairs.iloc[order]
@@ -51,13 +60,28 @@ def file_candidates(nset: NegativeSet) -> NegativeSet:
     wide = np.int32 if n < 2 ** 31 else np.int64                   # 4 bytes a pair, not 8
     rank = np.arange(1, n + 1, dtype=wide) - np.repeat(starts.astype(wide), sizes)
     codes = pairs["source"].cat.codes.to_numpy()   # per code, not per row
-    present = [*np.flatnonzero(np.bincount(codes[codes >= 0])), *([-1] if (codes < 0).any() else [])]
-    sources = sorted({str(pairs["source"].cat.categories[c]) if c >= 0 else "nan" for c in present})
     ranked["rank"] = rank.astype(np.int32)
     ranked["source"] = pd.Categorical.from_codes(np.zeros(len(ranked), dtype=np.int8),
                                                  categories=[POOL_SOURCE])
-    meta = {**nset.meta, "candidates": "file", "rank": FILE_RANK, "file_sources": sources}
-    return nset.with_pairs(ranked, meta=meta, unique=True)   # one row per (qid, did) by now
+    if entry:
+        try:
+            from analysis.formats.columnar.store import save_derived
+
+            save_derived(entry, DERIVED, ranked)
+        except OSError:
+            pass                                    # a read-only cache: computed next time too
+    return nset.with_pairs(ranked, meta=_meta(nset), unique=True)   # one row per (qid, did)
+
+
+DERIVED = "file_candidates"
+
+
+def _meta(nset: NegativeSet) -> dict:
+    codes = nset.pairs["source"].cat.codes.to_numpy()   # per code, not per row
+    present = [*np.flatnonzero(np.bincount(codes[codes >= 0])), *([-1] if (codes < 0).any() else [])]
+    sources = sorted({str(nset.pairs["source"].cat.categories[c]) if c >= 0 else "nan"
+                      for c in present})
+    return {**nset.meta, "candidates": "file", "rank": FILE_RANK, "file_sources": sources}
 
 
 def _file_order(qcode: np.ndarray, score: np.ndarray, *, block: int = 1 << 22) -> np.ndarray:

@@ -177,3 +177,21 @@ def test_a_compressed_file_streams_as_its_reader_reads_it(tmp_path):
     packed.write_bytes(gzip.compress(jsonl.read_bytes()))
     slow, fast = both_opens(packed)
     assert len(fast.skipped) == 1
+
+
+def test_file_candidates_are_kept_beside_the_entry_and_reopened_equal(tmp_path):
+    from analysis.measure.query_sample import sample_queries
+    from analysis.scoring.file_rank import file_candidates
+
+    parquet, _ = write_both(ntuple_rows(), tmp_path)
+    open_columnar(parquet)
+    first = open_columnar(parquet)
+    computed = file_candidates(first)
+    folder = Path(first.meta["columnar_cache"])
+    assert (folder / "file_candidates.arrow").is_file()
+    kept = file_candidates(open_columnar(parquet))                    # mapped, not sorted again
+    assert_same(computed, kept)
+    assert computed.meta == kept.meta
+    assert_same(file_candidates(load(parquet)), kept)
+    sample = sample_queries(first, 5, seed=1)                         # not the entry's set
+    assert len(file_candidates(sample).pairs) < len(kept.pairs)

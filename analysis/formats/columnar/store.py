@@ -184,7 +184,51 @@ def _open(folder: Path) -> NegativeSet:
     nset.pairs, nset.format = pairs, info["format"]
     nset.skipped = [Skip(s["file"], s["line"], s["reason"]) for s in info["skipped"]]
     nset.meta = {**info["meta"], "columnar_cache": str(folder)}
+    nset.columnar_entry = str(folder)   # on this object only: sets derived from it do not inherit it
     return nset
+
+
+def save_derived(folder, name: str, pairs: pd.DataFrame) -> None:
+    """Pairs derived from an entry's set (its file candidates), kept beside it as
+    ``<name>.arrow``: codes over the set's own categories, written atomically."""
+    import pyarrow as pa
+
+    columns = {"qid": pairs["qid"].cat.codes.to_numpy(), "did": pairs["did"].cat.codes.to_numpy(),
+               "label": pairs["label"].to_numpy(), "source": pairs["source"].cat.codes.to_numpy(),
+               "rank": pairs["rank"].to_numpy()}
+    columns.update({c: pairs[c].to_numpy() for c in _FLOATS if c in pairs})
+    table = pa.table({k: pa.array(np.ascontiguousarray(v)) for k, v in columns.items()})
+    sources = json.dumps([str(c) for c in pairs["source"].cat.categories])
+    table = table.replace_schema_metadata({"sources": sources})
+    partial = Path(folder) / f".{name}.arrow.partial"
+    with pa.OSFile(str(partial), "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table, max_chunksize=max(1, table.num_rows))
+    os.replace(partial, Path(folder) / f"{name}.arrow")
+
+
+def open_derived(nset: NegativeSet, folder, name: str) -> pd.DataFrame | None:
+    """The pairs ``save_derived`` kept for ``nset``'s entry, memory-mapped; None when absent
+    or unreadable (the caller computes them again)."""
+    import pyarrow as pa
+
+    path = Path(folder) / f"{name}.arrow"
+    if not path.is_file():
+        return None
+    try:
+        table = pa.ipc.open_file(pa.memory_map(str(path))).read_all()
+        sources = json.loads(table.schema.metadata[b"sources"])
+        column = {c: _numpy(table.column(c)) for c in table.column_names}
+        return pd.DataFrame({
+            "qid": pd.Categorical.from_codes(column.pop("qid"), dtype=nset.pairs["qid"].dtype,
+                                             validate=False),
+            "did": pd.Categorical.from_codes(column.pop("did"), dtype=nset.pairs["did"].dtype,
+                                             validate=False),
+            "label": column.pop("label"),
+            "source": pd.Categorical.from_codes(column.pop("source"), categories=sources),
+            "rank": column.pop("rank"), **column}, copy=False)
+    except Exception as exc:      # torn: compute again
+        warnings.warn(f"{path} is unreadable ({exc}); computing it again")
+        return None
 
 
 def _numpy(column) -> np.ndarray:
