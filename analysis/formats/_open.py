@@ -24,8 +24,6 @@ import gzip
 import io
 import lzma
 import os
-import queue
-import threading
 import zlib
 from pathlib import Path
 
@@ -113,79 +111,38 @@ def _corrupt(path: Path, kind: str, produced: int, exc: Exception) -> DataError:
 
 class _Streams:
     """Concatenated compressed streams (gzip members, bzip2/xz streams, zstd frames) decompressed
-    in a thread, 8 KiB of input at a time, by the codec's own decompressor object (which
-    releases the GIL): the reader parses one batch while the next is inflated, so a ``.gz``
-    costs little more than the plain file on two cores. At most ``QUEUE`` batches of ~256 KiB
-    wait; a last stream cut short is an error (zstandard's reader would end quietly)."""
+    a chunk at a time with the codec's own decompressor object: ~2x faster than ``GzipFile``'s
+    Python loop, and a last stream cut short is an error (zstandard's reader ends quietly)."""
 
-    CHUNK, BATCH, QUEUE = 1 << 13, 1 << 18, 8
+    CHUNK = 1 << 13  # small: little decompressed text is lost before a corrupt block
 
     def __init__(self, path: Path, kind: str):
         self._kind, self._new = kind, _factory(kind)
         self._raw = open(path, "rb")
-        self._queue: queue.Queue = queue.Queue(maxsize=self.QUEUE)
-        self._stop = threading.Event()
-        self._pending, self._at, self._done = b"", 0, False
-        self._thread = threading.Thread(target=self._produce, name="neglens-decompress",
-                                        daemon=True)
-        self._thread.start()
-
-    def _produce(self) -> None:
-        parts: list[bytes] = []
-        try:
-            obj, unfinished, size = self._new(), False, 0
-            while not self._stop.is_set():
-                chunk = self._raw.read(self.CHUNK)
-                if not chunk:
-                    if unfinished:
-                        raise EOFError(f"the last {self._kind} stream is incomplete")
-                    break
-                while chunk:
-                    if obj.eof:
-                        if self._kind == "gzip" and not chunk.strip(b"\x00"):
-                            break                 # zero padding after a member, as gzip allows
-                        obj = self._new()
-                    out = obj.decompress(chunk)
-                    unfinished = not obj.eof
-                    chunk = obj.unused_data if obj.eof else b""
-                    if out:
-                        parts.append(out)
-                        size += len(out)
-                if size >= self.BATCH:
-                    self._put(b"".join(parts))
-                    parts, size = [], 0
-            self._put(b"".join(parts))
-            self._put(None)
-        except BaseException as exc:  # handed to the reader, after the text that came before
-            self._put(b"".join(parts))
-            self._put(exc)
-
-    def _put(self, item) -> None:
-        while not self._stop.is_set():
-            try:
-                self._queue.put(item, timeout=0.1)
-                return
-            except queue.Full:
-                continue
+        self._obj, self._pending, self._at, self._open = self._new(), b"", 0, False
 
     def read(self, size: int) -> bytes:
-        while self._at >= len(self._pending):
-            if self._done:
+        if self._at >= len(self._pending):
+            self._pending, self._at = b"", 0
+        while not self._pending:
+            chunk = self._raw.read(self.CHUNK)
+            if not chunk:
+                if self._open:
+                    raise EOFError(f"the last {self._kind} stream is incomplete")
                 return b""
-            item = self._queue.get()
-            if item is None or isinstance(item, BaseException):
-                self._done = True
-                if item is None:
-                    return b""
-                raise item
-            self._pending, self._at = item, 0
+            while chunk:
+                if self._obj.eof:
+                    if self._kind == "gzip" and not chunk.strip(b"\x00"):
+                        break                     # zero padding after a member, as gzip allows
+                    self._obj = self._new()
+                self._pending += self._obj.decompress(chunk)
+                self._open = not self._obj.eof
+                chunk = self._obj.unused_data if self._obj.eof else b""
         data = self._pending[self._at:self._at + size]
         self._at += len(data)
         return data
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
         self._raw.close()
 
 
