@@ -263,18 +263,33 @@ def clusters():
         return _clusters(_args(), has)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Computing false-negative signals ...")
-def _suspects(args: _Args, has_embeddings: bool):
-    return ws.suspects(_candidates(args), doc_emb=_embeddings(args)[1] if has_embeddings else None,
-                       clusters=_clusters(args, has_embeddings))
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _lazy_suspects(args: _Args, has_embeddings: bool):
+    return ws.lazy_suspects(_candidates(args), doc_emb=_embeddings(args)[1] if has_embeddings else None,
+                            clusters=_clusters(args, has_embeddings))
 
 
-def suspects():
-    """Every pool negative with its false-negative signals, risk and gap."""
+def lazy_suspects():
+    """The false-negative signals, computed per chunk of queries when a page asks for them
+    (``analysis.workspace.browse_signals.LazySuspects``; shared by the pages and kept)."""
     candidates()
     has = embeddings() is not None
     with ui.reported("Cannot compute the false-negative signals"):
-        return _suspects(_args(), has)
+        return _lazy_suspects(_args(), has)
+
+
+def suspects():
+    """Every pool negative with its false-negative signals, risk and gap (the missing chunks
+    computed now, with a progress bar)."""
+    lazy = lazy_suspects()
+    with ui.reported("Cannot compute the false-negative signals"):
+        if lazy.complete:
+            return lazy.table()
+        bar = st.progress(0.0, text="Computing false-negative signals ...")
+        table = lazy.table(lambda done, total: bar.progress(
+            done / total, text=f"Computing false-negative signals: {done:,} of {total:,} chunks of queries"))
+        bar.empty()
+        return table
 
 
 def reviews():

@@ -21,7 +21,7 @@ st.title("Browse")
 sampling.caption()
 candidates = session.candidates()
 rank = rank_label(candidates)  # "file rank" on a scored file's own candidates
-table = session.suspects()
+signals_of = session.lazy_suspects()  # per chunk of queries, when shown
 store = session.reviews()
 with ui.reported("Cannot read the review decisions"):
     decisions = store.all()
@@ -35,6 +35,7 @@ view.only = right.radio("Show", BROWSE_FILTERS, horizontal=True, key="browse_onl
                         format_func={"all": "all", "suspects": "suspects only",
                                      "reviewed": "reviewed only"}.get,
                         help="Filters the query list and the negatives shown.")
+table = session.suspects() if view.only == "suspects" else signals_of.known()
 queries = ws.query_list(candidates, table, decisions, only=view.only, search=search)
 if queries.empty:
     st.info("No query matches: widen the search or show all.")
@@ -69,7 +70,8 @@ for _, row in positives.iterrows():
     ui.show_passage(f"Positive · {rank} {row['rank']} · score {row['score']:.4f}", row["document"])
 
 # -- its negatives -----------------------------------------------------------------------------
-negatives = ws.query_negatives(candidates, table, decisions, view.query, only=view.only)
+negatives = ws.query_negatives(candidates, signals_of.for_query(view.query), decisions, view.query,
+                               only=view.only)
 signals = [c for c in negatives.columns if c.endswith("_score") and c != "score"]
 st.subheader(f"Negatives ({len(negatives)})")
 with st.expander("What the signals mean"):
