@@ -36,8 +36,9 @@ def _stopwords() -> frozenset:
     return frozenset(STOPWORDS_EN)
 
 
-def _pieces(texts) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """(text index of each whitespace piece, piece code, distinct pieces)."""
+def _pieces(texts, *, as_arrow: bool = False) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(text index of each whitespace piece, piece code, distinct pieces: a list, or an
+    Arrow array with ``as_arrow``)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -50,7 +51,8 @@ def _pieces(texts) -> tuple[np.ndarray, np.ndarray, list[str]]:
     split = pc.ascii_split_whitespace(arr)
     parents = pc.list_parent_indices(split).to_numpy()
     encoded = pc.dictionary_encode(pc.list_flatten(split))
-    return parents, encoded.indices.to_numpy().astype(np.int64), encoded.dictionary.to_pylist()
+    dictionary = encoded.dictionary if as_arrow else encoded.dictionary.to_pylist()
+    return parents, encoded.indices.to_numpy().astype(np.int64), dictionary
 
 
 def _distinct(keys: np.ndarray, *, counts: bool = False):
@@ -82,13 +84,12 @@ class TermIndex:
         doc_texts = doc_texts[~doc_texts.index.duplicated()]
         self.ids = pd.Index(doc_texts.index.astype(str))
         self.vocab: dict[str, int] = {}
-        parents, codes, pieces = _pieces(doc_texts)
-        piece_tokens = self._map_pieces(pieces, grow=True)
-        per_piece = np.array([len(t) for t in piece_tokens], dtype=np.int64)
+        parents, codes, pieces = _pieces(doc_texts, as_arrow=True)
+        piece_of, token = self._tokenise_pieces(pieces)
+        per_piece = np.bincount(piece_of, minlength=len(pieces)).astype(np.int64)
         self._piece_start = np.r_[0, np.cumsum(per_piece)].astype(np.int64)
-        self._piece_flat = np.fromiter((c for t in piece_tokens for c in t), dtype=np.int32,
-                                       count=int(per_piece.sum()))
-        self._piece_of_flat = np.repeat(np.arange(len(pieces)), per_piece)
+        self._piece_flat = token.astype(np.int32)
+        self._piece_of_flat = piece_of
         self._single = None  # most texts: no piece holds two words, so a piece is a token or none
         if per_piece.max(initial=0) <= 1:
             self._single = np.full(len(pieces), -1, dtype=np.int32)
@@ -130,6 +131,32 @@ class TermIndex:
             self._df[unknown] = np.bincount(pairs % vocab_size, minlength=vocab_size)[unknown]
         df = self._df[terms]
         return np.log(1 + (self.n - df + 0.5) / (df + 0.5))
+
+    def _tokenise_pieces(self, pieces) -> tuple[np.ndarray, np.ndarray]:
+        """(piece, token) of every token of the distinct pieces, by piece; the vocabulary
+        grows. A piece of ASCII word characters only is one word (or none: too short, a stop
+        word), found by Arrow; only the others go through Python's regex, so tokens stay
+        exactly Python's."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        simple = pc.match_substring_regex(pieces, pattern=r"^[A-Za-z0-9_]+$").to_numpy(zero_copy_only=False)
+        words = pc.ascii_lower(pieces)
+        keep = simple & (pc.utf8_length(words).to_numpy(zero_copy_only=False) >= 2) & \
+            ~pc.is_in(words, value_set=pa.array(sorted(_stopwords()))).to_numpy(zero_copy_only=False)
+        kept = np.flatnonzero(keep)
+        encoded = pc.dictionary_encode(pc.take(words, pa.array(kept)))
+        self.vocab = dict(zip(encoded.dictionary.to_pylist(), range(len(encoded.dictionary))))
+        piece_of, token = [kept], [encoded.indices.to_numpy().astype(np.int64)]
+        hard = np.flatnonzero(~simple)
+        if len(hard):
+            lists = self._map_pieces(pc.take(pieces, pa.array(hard)).to_pylist(), grow=True)
+            counts = np.array([len(t) for t in lists], dtype=np.int64)
+            piece_of.append(np.repeat(hard, counts))
+            token.append(np.fromiter((c for t in lists for c in t), dtype=np.int64, count=int(counts.sum())))
+        piece_of, token = np.concatenate(piece_of), np.concatenate(token)
+        order = np.argsort(piece_of, kind="stable")
+        return piece_of[order], token[order]
 
     def _map_pieces(self, pieces: list[str], *, grow: bool) -> list[list[int]]:
         """Token codes of each distinct piece (vocabulary grown when ``grow``, else unknown

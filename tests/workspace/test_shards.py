@@ -1,0 +1,115 @@
+"""Sharded Parquet: statistics per shard, merged, equal the whole file's; the local engine and
+Ray Data (a local Ray with 2 CPUs) give identical tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from analysis.formats import load
+from analysis.measure.partials import merge_partials, partial_table, stats_partial
+from analysis.measure.stats import summary_table
+from analysis.workspace.shards import _pack, _unpack, shard_paths, sharded_stats
+
+
+def ntuple_table(queries: int, seed: int = 0) -> pa.Table:
+    """A scored sentence-transformers n-tuple table: 1 positive + 5 negatives per query."""
+    rng = np.random.default_rng(seed)
+    scores = rng.uniform(0.1, 0.9, (queries, 6)).round(4)
+    columns = {"anchor": [f"query {q}" for q in range(queries)],
+               "positive": [f"answer {q}" for q in range(queries)]}
+    for k in range(1, 6):
+        columns[f"negative_{k}"] = [f"passage {v}" for v in rng.integers(0, queries, queries)]
+    columns["scores"] = pa.array(list(scores), type=pa.list_(pa.float64()))
+    return pa.table(columns)
+
+
+@pytest.fixture(scope="module")
+def sharded(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sharded")
+    table = ntuple_table(300)
+    pq.write_table(table, root / "whole.parquet")
+    folder = root / "mined"
+    folder.mkdir()
+    for number, (begin, end) in enumerate([(0, 120), (120, 130), (130, 300)]):
+        pq.write_table(table.slice(begin, end - begin), folder / f"part-{number:03d}.parquet")
+    return root / "whole.parquet", folder
+
+
+def test_sharded_statistics_equal_the_whole_files(sharded):
+    whole, folder = sharded
+    expected = summary_table(load(whole))
+    got = sharded_stats(folder, engine="local")
+    assert got["source"].unique().tolist() == ["mined"]        # one group, however it is split
+    assert got["metric"].tolist() == expected["metric"].tolist()
+    for column in ("positive", "negative", "difference"):
+        np.testing.assert_allclose(got[column], expected[column], rtol=1e-12)
+    counts = got.set_index("metric").loc["Count"]
+    assert counts["positive"] == 300 and counts["negative"] == counts["difference"] > 1450  # a row's
+    # repeated passage is merged, as the reader warns
+
+
+def test_a_group_without_positives_takes_all_groups_positives_as_summary_table_does():
+    pairs = pd.DataFrame({"qid": pd.Categorical(["a", "a", "a", "b", "b", "b"]),
+                          "label": [1, 0, 0, 1, 0, 0],
+                          "source": ["pool", "pool", "top_k", "pool", "top_k", "top_k"],
+                          "score": np.array([0.9, 0.5, 0.7, 0.8, 0.6, 0.1], np.float32)})
+    expected = summary_table(pairs)
+    halves = [stats_partial(pairs.iloc[:3]), stats_partial(pairs.iloc[3:])]
+    got = partial_table(merge_partials(halves))
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
+    gaps = got[(got["source"] == "top_k") & (got["metric"] == "Count")]["difference"]
+    assert gaps.item() == 3
+
+
+def test_partials_round_trip_exactly_through_their_bytes():
+    partial = stats_partial(load_pairs := pd.DataFrame({
+        "qid": pd.Categorical(["a", "a", "b"]), "label": [1, 0, 0], "source": "f",
+        "score": np.array([0.3, 0.1, np.nan], np.float32)}))
+    back = _unpack(_pack(partial))
+    entry, again = partial["groups"]["f"], back["groups"]["f"]
+    assert again["difference"]["count"] == 1 and again["negative"]["min"] == entry["negative"]["min"]
+    np.testing.assert_array_equal(again["difference"]["values"], entry["difference"]["values"])
+    assert back["groups"]["f"]["positive"]["max"] == np.float32(0.3)
+    assert len(load_pairs) == 3
+
+
+def test_a_folder_without_shards_is_refused(tmp_path):
+    from analysis.model import DataError
+
+    with pytest.raises(DataError, match="no such file"):
+        shard_paths(tmp_path / "missing")
+    with pytest.raises(DataError, match=r"\*\.parquet shards; none found"):
+        shard_paths(tmp_path)
+
+
+def test_ray_data_gives_the_local_engines_table(sharded):
+    ray = pytest.importorskip("ray", reason="ray[data] is not installed (requirements.txt pins it)")
+    _, folder = sharded
+    local = sharded_stats(folder, engine="local")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        seen = []
+        on_ray = sharded_stats(folder, engine="ray", progress=lambda done, total: seen.append(total))
+    finally:
+        ray.shutdown()
+    pd.testing.assert_frame_equal(on_ray, local, check_exact=True)
+    assert seen == [3, 3, 3]
+
+
+def test_the_cli_prints_the_sharded_table(sharded, capsys):
+    import json
+
+    from analysis.cli import main
+
+    _, folder = sharded
+    assert main(["stats", str(folder), "--engine", "local", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["engine"] == "local"
+    table = printed["tables"]["score"]["mined"]
+    expected = sharded_stats(folder).set_index("metric")
+    assert table["Count"]["positive"] == 300
+    assert table["Mean"]["difference"] == expected.loc["Mean", "difference"]
