@@ -12,6 +12,8 @@ import pytest
 from analysis.formats import load
 from analysis.measure.partials import merge_partials, partial_table, stats_partial
 from analysis.measure.stats import summary_table
+from analysis.strategies import create
+from analysis.workspace.shard_sample import sharded_sample
 from analysis.workspace.shards import _pack, _unpack, shard_paths, sharded_stats
 
 
@@ -86,18 +88,41 @@ def test_a_folder_without_shards_is_refused(tmp_path):
         shard_paths(tmp_path)
 
 
-def test_ray_data_gives_the_local_engines_table(sharded):
+def _files(folder) -> list[bytes]:
+    return [p.read_bytes() for p in sorted(folder.iterdir())]
+
+
+def test_a_deterministic_strategy_per_shard_writes_the_whole_files_rows(sharded, tmp_path):
+    from analysis.cli import main
+
+    whole, folder = sharded
+    assert main(["sample", str(whole), "--strategy", "top_k", "--num-negatives", "3",
+                 "--out", str(tmp_path / "whole.jsonl")]) == 0
+    report = sharded_sample(folder, tmp_path / "parts", create("top_k", num_negatives=3))
+    assert report["queries"] == 300 and report["selected"] == 900 and len(report["files"]) == 3
+    lines = b"".join(_files(tmp_path / "parts")).splitlines()
+    assert lines == (tmp_path / "whole.jsonl").read_bytes().splitlines()
+
+
+def test_ray_data_gives_the_local_engines_table_and_files(sharded, tmp_path):
     ray = pytest.importorskip("ray", reason="ray[data] is not installed (requirements.txt pins it)")
     _, folder = sharded
     local = sharded_stats(folder, engine="local")
+    strategy = create("random", num_negatives=2)
+    local_report = sharded_sample(folder, tmp_path / "local", strategy, seed=3)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         seen = []
         on_ray = sharded_stats(folder, engine="ray", progress=lambda done, total: seen.append(total))
+        ray_report = sharded_sample(folder, tmp_path / "ray", strategy, seed=3, engine="ray")
     finally:
         ray.shutdown()
     pd.testing.assert_frame_equal(on_ray, local, check_exact=True)
     assert seen == [3, 3, 3]
+    assert _files(tmp_path / "ray") == _files(tmp_path / "local")       # the same bytes
+    assert {k: v for k, v in ray_report.items() if k != "files"} == \
+        {k: v for k, v in local_report.items() if k != "files"}
+    assert local_report["selected"] == 600
 
 
 def test_the_cli_prints_the_sharded_table(sharded, capsys):
