@@ -54,7 +54,8 @@ SELECT (SELECT histogram(least(greatest(floor(s * 50), 0), 49)) FROM pairs) AS s
 CHILD = {
     "duckdb": """
 import duckdb
-con = duckdb.connect(); con.execute("PRAGMA threads=2")
+con = duckdb.connect(config={"threads": 2})
+con.execute("SET enable_progress_bar = false")  # the bar shares stdout with the figures
 stats = con.execute(SQL.format(path=PATH)).fetchone()
 hist = con.execute(SQL_HIST.format(path=PATH)).fetchone()
 print("FIG", {"queries": stats[0], "negatives": stats[1], "gap_mean": stats[2], "gap_q": list(stats[3]),
