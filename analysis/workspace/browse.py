@@ -96,6 +96,19 @@ def query_list(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.DataF
     return out.reset_index(drop=True)
 
 
+QUERY_WINDOW = 1000
+
+
+def query_window(qids: list[str], current: str, size: int = QUERY_WINDOW) -> list[str]:
+    """At most ``size`` of ``qids`` around ``current`` (all of them when fewer): what a query
+    picker lists, so a 100,000-query file does not send 100,000 options to the browser."""
+    if len(qids) <= size:
+        return qids
+    at = qids.index(current) if current in qids else 0
+    start = min(max(at - size // 2, 0), len(qids) - size)
+    return qids[start:start + size]
+
+
 def query_negatives(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.DataFrame,
                     qid: str, *, only: str = "all") -> pd.DataFrame:
     """The negatives of one query, by rank: rank, score, gap, each signal, risk, suspect flag,

@@ -58,9 +58,11 @@ labels = dict(zip(queries["qid"], queries["text"]))
 prev_col, pick_col, next_col = st.columns([1, 8, 1], vertical_alignment="bottom")
 prev_col.button("Previous", on_click=step, args=(-1,), disabled=qids.index(view.query) == 0,
                 width="stretch")
-view.query = pick_col.selectbox(
-    f"Query ({qids.index(view.query) + 1} of {len(qids)})", qids, key="browse_query",
-    format_func=lambda q: f"{q} · {labels[q][:120]}")
+view.query = pick_col.selectbox(  # a window of the list around the query: 100k options took 1 s
+    f"Query ({qids.index(view.query) + 1} of {len(qids)})", ws.query_window(qids, view.query),
+    key="browse_query", format_func=lambda q: f"{q} · {labels[q][:120]}",
+    help=f"Lists the {ws.QUERY_WINDOW:,} queries around this one; search to find others."
+    if len(qids) > ws.QUERY_WINDOW else None)
 next_col.button("Next", on_click=step, args=(1,), disabled=qids.index(view.query) == len(qids) - 1,
                 width="stretch")
 

@@ -81,3 +81,12 @@ def test_an_unknown_query_is_refused(candidates):
 
     with pytest.raises(DataError, match="no query 'nope'"):
         LazySuspects(candidates).for_query("nope")
+
+
+def test_the_query_picker_lists_a_window_around_the_query():
+    qids = [f"q{i}" for i in range(10)]
+    assert ws.query_window(qids, "q3", size=20) == qids
+    assert ws.query_window(qids, "q5", size=4) == ["q3", "q4", "q5", "q6"]
+    assert ws.query_window(qids, "q0", size=4) == ["q0", "q1", "q2", "q3"]
+    assert ws.query_window(qids, "q9", size=4) == ["q6", "q7", "q8", "q9"]
+    assert ws.query_window(qids, "gone", size=3) == ["q0", "q1", "q2"]
