@@ -182,10 +182,18 @@ def _candidates(args: _Args) -> NegativeSet:
 
 
 def candidates() -> NegativeSet:
-    """The pool rows strategies choose from (a loaded file's own pairs set aside)."""
+    """The pool rows strategies choose from (a loaded file's own pairs set aside); Browse's
+    BM25 statistics start building in the background."""
     pool()  # builds when missing
     with ui.reported("Cannot prepare the pool"):
-        return _candidates(_args())
+        found = _candidates(_args())
+        _term_index(_args())
+        return found
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _term_index(args: _Args):
+    return ws.start_term_index(_candidates(args))
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -266,12 +274,11 @@ def clusters():
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _lazy_suspects(args: _Args, has_embeddings: bool):
     return ws.lazy_suspects(_candidates(args), doc_emb=_embeddings(args)[1] if has_embeddings else None,
-                            clusters=_clusters(args, has_embeddings))
+                            clusters=_clusters(args, has_embeddings), bm25_index=_term_index(args))
 
 
 def lazy_suspects():
-    """The false-negative signals, computed per chunk of queries when a page asks for them
-    (``analysis.workspace.browse_signals.LazySuspects``; shared by the pages and kept)."""
+    """The signals, per chunk of queries when a page asks (``browse_signals.LazySuspects``)."""
     candidates()
     has = embeddings() is not None
     with ui.reported("Cannot compute the false-negative signals"):
@@ -279,17 +286,13 @@ def lazy_suspects():
 
 
 def suspects():
-    """Every pool negative with its false-negative signals, risk and gap (the missing chunks
-    computed now, with a progress bar)."""
+    """Every pool negative with its signals, risk and gap (missing chunks computed now, with a bar)."""
     lazy = lazy_suspects()
     with ui.reported("Cannot compute the false-negative signals"):
-        if lazy.complete:
-            return lazy.table()
-        bar = st.progress(0.0, text="Computing false-negative signals ...")
-        table = lazy.table(lambda done, total: bar.progress(
-            done / total, text=f"Computing false-negative signals: {done:,} of {total:,} chunks of queries"))
-        bar.empty()
-        return table
+        bar = None if lazy.complete else st.progress(0.0, text="Computing false-negative signals ...")
+        table = lazy.table(bar and (lambda done, total: bar.progress(
+            done / total, text=f"Computing false-negative signals: {done:,} of {total:,} chunks of queries")))
+        return table if bar is None else (bar.empty(), table)[1]
 
 
 def reviews():

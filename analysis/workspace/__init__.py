@@ -40,6 +40,7 @@ from analysis.workspace.browse import (
                                        query_positives,
                                        query_window,
                                        review_store,
+                                       start_term_index,
                                        suspects,
 )
 from analysis.workspace.candidates import candidates_kind, open_candidates
@@ -86,5 +87,5 @@ __all__ = ["DEFAULT_TOP_N", "ENGINES", "PoolSettings", "bin_edges", "cached_pool
            "map_colours", "map_table", "open_candidates", "overview_tables", "pool_embeddings",
            "lazy_suspects", "pool_file", "query_list", "query_window", "QUERY_WINDOW",
            "query_negatives", "query_positives", "ray_address",
-           "review_store", "select", "store_upload", "suspects", "training_file",
+           "review_store", "select", "start_term_index", "store_upload", "suspects", "training_file",
            "with_embedding_model", "with_own_scores", "with_texts", "workspace_dir"]

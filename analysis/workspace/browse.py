@@ -37,12 +37,20 @@ def suspects(candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
 
 
 def lazy_suspects(candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
-                  clusters: np.ndarray | None = None):
+                  clusters: np.ndarray | None = None, bm25_index=None):
     """The same table as :func:`suspects`, computed per chunk of queries when asked for
-    (``browse_signals.LazySuspects``: ``for_query(qid)``, ``known()``, ``table(progress)``)."""
+    (``browse_signals.LazySuspects``: ``for_query(qid)``, ``known()``, ``table(progress)``;
+    ``bm25_index``: a ``TermIndex`` or the Future of ``start_term_index``)."""
     from analysis.workspace.browse_signals import LazySuspects
 
-    return LazySuspects(candidates, doc_emb=doc_emb, clusters=clusters)
+    return LazySuspects(candidates, doc_emb=doc_emb, clusters=clusters, bm25_index=bm25_index)
+
+
+def start_term_index(candidates: NegativeSet):
+    """``browse_signals.start_term_index``: BM25's statistics built in the background."""
+    from analysis.workspace.browse_signals import start_term_index as start
+
+    return start(candidates)
 
 
 def review_store(data_path: str | os.PathLike):

@@ -8,11 +8,14 @@ texts with Arrow) and then computes the chunk of :data:`QUERIES_PER_CHUNK` queri
 query asked for. :meth:`LazySuspects.table` completes the missing chunks (a progress callback
 hears each step) and gives exactly the table ``browse.suspects`` gives (tested), in the pool's
 negative-row order. Safe to share between threads (one lock; a chunk is computed once).
+The statistics can be started in the background when the candidates open
+(:func:`start_term_index`), so Browse finds them built.
 """
 
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Callable
 
 import numpy as np
@@ -20,15 +23,25 @@ import pandas as pd
 
 from analysis.model import DataError, NegativeSet
 
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="neglens-term-index")
 QUERIES_PER_CHUNK = 32
 CHUNKS_PER_STEP = 512
+
+
+def start_term_index(candidates: NegativeSet) -> Future:
+    """BM25's collection statistics of ``candidates`` (``bm25_index.TermIndex``), built in a
+    background thread from now on (one at a time); pass the Future as ``bm25_index``."""
+    from analysis.false_negatives.bm25_index import TermIndex
+
+    return _BACKGROUND.submit(TermIndex, candidates.doc_text())
 
 
 class LazySuspects:
     """The signals table of ``candidates``' negatives, computed chunk by chunk on demand."""
 
     def __init__(self, candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
-                 clusters: np.ndarray | None = None, queries_per_chunk: int = QUERIES_PER_CHUNK):
+                 clusters: np.ndarray | None = None, queries_per_chunk: int = QUERIES_PER_CHUNK,
+                 bm25_index=None):
         if queries_per_chunk < 1:
             raise DataError(f"queries_per_chunk must be >= 1, got {queries_per_chunk}",
                             field="queries_per_chunk")
@@ -47,10 +60,12 @@ class LazySuspects:
         self.chunks = len(self._bounds) - 1
         self._negative_row = np.cumsum(pairs["label"].to_numpy() == 0) - 1
         self._done: dict[int, pd.DataFrame] = {}
-        self._index = None
+        self._index = bm25_index  # a TermIndex, a Future of one (start_term_index) or None
         self._lock = threading.RLock()
 
     def _bm25_index(self):
+        if isinstance(self._index, Future):
+            self._index = self._index.result()
         if self._index is None:
             from analysis.false_negatives.bm25_index import TermIndex
 
@@ -82,8 +97,12 @@ class LazySuspects:
         return int(self._chunk_of_code[code])
 
     def for_query(self, qid: str) -> pd.DataFrame:
-        """The signals of the negatives of ``qid``'s chunk (computed now if they are not yet)."""
-        chunk = self.chunk_of(qid)
+        """The signals of the negatives of ``qid``'s chunk (computed now if they are not yet);
+        no rows for a query without candidates."""
+        try:
+            chunk = self.chunk_of(qid)
+        except DataError:
+            return self._empty()
         with self._lock:
             if chunk not in self._done:
                 self._compute([chunk])

@@ -60,6 +60,10 @@ def test_chunks_give_the_whole_table_with_embeddings_and_clusters(candidates):
 
 def test_the_default_table_equals_computing_all_at_once(candidates):
     pd.testing.assert_frame_equal(ws.suspects(candidates), eager(candidates))
+    started = ws.start_term_index(candidates)          # statistics built in the background
+    lazy = ws.lazy_suspects(candidates, bm25_index=started)
+    pd.testing.assert_frame_equal(lazy.table(), eager(candidates))
+    assert started.done()
 
 
 def test_query_list_marks_queries_not_computed_yet(candidates):
@@ -76,11 +80,14 @@ def test_query_list_marks_queries_not_computed_yet(candidates):
     assert listed["suspects"].dropna().tolist() == whole["suspects"][listed["suspects"].notna()].tolist()
 
 
-def test_an_unknown_query_is_refused(candidates):
+def test_a_query_without_candidates_has_no_rows(candidates):
     from analysis.model import DataError
 
+    lazy = LazySuspects(candidates)
     with pytest.raises(DataError, match="no query 'nope'"):
-        LazySuspects(candidates).for_query("nope")
+        lazy.chunk_of("nope")
+    empty = lazy.for_query("nope")
+    assert empty.empty and {"risk", "is_suspect", "bm25"} <= set(empty.columns)
 
 
 def test_the_query_picker_lists_a_window_around_the_query():
