@@ -138,7 +138,9 @@ def query_negatives(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.
 def query_positives(candidates: NegativeSet, qid: str) -> pd.DataFrame:
     """The labelled positives of one query: ``did, rank, score, document``."""
     pairs = candidates.pairs
-    code = pd.Index(pairs["qid"].cat.categories.astype(str)).get_indexer([str(qid)])[0]
+    from analysis.workspace.browse_signals import _code_of
+
+    code = _code_of(pairs["qid"], qid)
     rows = pairs[(pairs["qid"].cat.codes.to_numpy() == code) & (pairs["label"].to_numpy() == 1)]
     rows = rows.drop_duplicates("did")  # a loaded file's positive also sits in the pool rows
     out = pd.DataFrame({"did": rows["did"].astype(str).to_numpy(), "rank": rows["rank"].to_numpy(),

@@ -28,6 +28,16 @@ QUERIES_PER_CHUNK = 32
 CHUNKS_PER_STEP = 512
 
 
+def _code_of(column: pd.Series, qid: str) -> int:
+    """The category code of ``qid`` in a categorical column (-1 when absent), through the
+    categories' own hash table (built once), not a new index of strings per call."""
+    categories = column.cat.categories
+    try:
+        return int(categories.get_loc(str(qid)))
+    except (KeyError, TypeError):  # categories that are not strings
+        return int(pd.Index(categories.astype(str)).get_indexer([str(qid)])[0])
+
+
 def start_term_index(candidates: NegativeSet) -> Future:
     """BM25's collection statistics of ``candidates`` (``bm25_index.TermIndex``), built in a
     background thread from now on (one at a time); pass the Future as ``bm25_index``."""
@@ -90,8 +100,7 @@ class LazySuspects:
 
     def chunk_of(self, qid: str) -> int:
         """The chunk holding query ``qid`` (DataError when the candidates lack it)."""
-        categories = self._candidates.pairs["qid"].cat.categories
-        code = pd.Index(categories.astype(str)).get_indexer([str(qid)])[0]
+        code = _code_of(self._candidates.pairs["qid"], qid)
         if code < 0:
             raise DataError(f"no query {qid!r} among the candidates", field="qid")
         return int(self._chunk_of_code[code])
@@ -109,8 +118,12 @@ class LazySuspects:
             return self._done[chunk]
 
     def known(self) -> pd.DataFrame:
-        """The rows computed so far, in the pool's negative-row order."""
+        """The rows computed so far, in the pool's negative-row order (none yet: the key
+        columns only, without computing a chunk)."""
         with self._lock:
+            if not self._done:
+                return pd.DataFrame({"qid": pd.Series(dtype=str), "did": pd.Series(dtype=str),
+                                     "risk": pd.Series(dtype=float), "is_suspect": pd.Series(dtype=bool)})
             return self._joined(list(self._done.values()))
 
     @property
