@@ -111,13 +111,15 @@ def run(args) -> int:
 def _run_sharded(args, strategy) -> int:
     from analysis.model import DataError
     from analysis.workspace.shard_sample import sharded_sample
+    from analysis.workspace.shards import announce, shard_paths
 
     if args.save_settings or args.sample:
         raise DataError("--save-settings and --sample work on one file, not with --engine", field="engine")
     output = f"{args.format}/{args.layout}" if args.layout else args.format
+    progress = announce(shard_paths(args.pool), args.engine)
     report = sharded_sample(args.pool, args.out, strategy, seed=args.seed, output=output,
                             scores=args.scores, keep_empty=args.keep_empty, engine=args.engine,
-                            address=args.ray_address)
+                            address=args.ray_address, progress=progress)
     for name, removed in report["filters"].items():
         if removed:
             print(f"Skipped {removed:,} potential negatives due to the {name}.", file=sys.stderr)

@@ -78,10 +78,11 @@ def _nested(table) -> dict:
 
 def _run_sharded(args: argparse.Namespace) -> int:
     from analysis.measure.stats import format_table
-    from analysis.workspace.shards import sharded_stats
+    from analysis.workspace.shards import announce, shard_paths, sharded_stats
 
+    progress = announce(shard_paths(args.input), args.engine)
     table = sharded_stats(args.input, by=args.by, how=args.how, engine=args.engine,
-                          address=args.ray_address)
+                          address=args.ray_address, progress=progress)
     if args.json:
         print(json.dumps({"input": str(args.input), "how": args.how, "by": args.by,
                           "engine": args.engine, "tables": {"score": _nested(table)}}, indent=2))

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -53,6 +54,27 @@ def read_shard(path: Path, *, name: str | None = None) -> pd.DataFrame:
         pairs["source"] = pairs["source"].cat.rename_categories(
             lambda s: name if s == path.name else s)
     return pairs
+
+
+def announce(paths: list[Path], engine: str, out=None) -> Callable[[int, int], None]:
+    """Print what a sharded run is about to do (shards, rows from the Parquet footers, engine)
+    to ``out`` (stderr), and return a progress callback that prints each finished shard with
+    the time left, extrapolated from the shards done."""
+    import sys
+
+    import pyarrow.parquet as pq
+
+    out = out or sys.stderr
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in paths if p.suffix == ".parquet")
+    print(f"{len(paths):,} shard(s), {rows:,} rows, engine {engine}"
+          + (f", tasks of {TASK_CPUS} CPU" if engine == "ray" else ""), file=out, flush=True)
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        left = (time.monotonic() - started) / done * (total - done) if done else 0.0
+        print(f"shard {done:,}/{total:,} done, about {left:.0f} s left", file=out, flush=True)
+
+    return progress
 
 
 def _pack(value) -> bytes:

@@ -132,7 +132,10 @@ def test_the_cli_prints_the_sharded_table(sharded, capsys):
 
     _, folder = sharded
     assert main(["stats", str(folder), "--engine", "local", "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out)
+    assert "3 shard(s), 300 rows, engine local" in captured.err        # what it is about to do
+    assert "shard 3/3 done, about 0 s left" in captured.err
     assert printed["engine"] == "local"
     table = printed["tables"]["score"]["mined"]
     expected = sharded_stats(folder).set_index("metric")
