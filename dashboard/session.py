@@ -182,10 +182,18 @@ def _candidates(args: _Args) -> NegativeSet:
 
 
 def candidates() -> NegativeSet:
-    """The pool rows strategies choose from (a loaded file's own pairs set aside)."""
+    """The pool rows strategies choose from (a loaded file's own pairs set aside); Browse's
+    BM25 statistics start building in the background."""
     pool()  # builds when missing
     with ui.reported("Cannot prepare the pool"):
-        return _candidates(_args())
+        found = _candidates(_args())
+        _term_index(_args())
+        return found
+
+
+@st.cache_resource(max_entries=3, show_spinner=False)
+def _term_index(args: _Args):
+    return ws.start_term_index(_candidates(args))
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
@@ -263,18 +271,28 @@ def clusters():
         return _clusters(_args(), has)
 
 
-@st.cache_resource(max_entries=2, show_spinner="Computing false-negative signals ...")
-def _suspects(args: _Args, has_embeddings: bool):
-    return ws.suspects(_candidates(args), doc_emb=_embeddings(args)[1] if has_embeddings else None,
-                       clusters=_clusters(args, has_embeddings))
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _lazy_suspects(args: _Args, has_embeddings: bool):
+    return ws.lazy_suspects(_candidates(args), doc_emb=_embeddings(args)[1] if has_embeddings else None,
+                            clusters=_clusters(args, has_embeddings), bm25_index=_term_index(args))
 
 
-def suspects():
-    """Every pool negative with its false-negative signals, risk and gap."""
+def lazy_suspects():
+    """The signals, per chunk of queries when a page asks (``browse_signals.LazySuspects``)."""
     candidates()
     has = embeddings() is not None
     with ui.reported("Cannot compute the false-negative signals"):
-        return _suspects(_args(), has)
+        return _lazy_suspects(_args(), has)
+
+
+def suspects():
+    """Every pool negative with its signals, risk and gap (missing chunks computed now, with a bar)."""
+    lazy = lazy_suspects()
+    with ui.reported("Cannot compute the false-negative signals"):
+        bar = None if lazy.complete else st.progress(0.0, text="Computing false-negative signals ...")
+        table = lazy.table(bar and (lambda done, total: bar.progress(
+            done / total, text=f"Computing false-negative signals: {done:,} of {total:,} chunks of queries")))
+        return table if bar is None else (bar.empty(), table)[1]
 
 
 def reviews():

@@ -50,6 +50,12 @@ def register(subparsers) -> None:
     parser.add_argument("--save-settings", metavar="SETTINGS.json",
                         help="also write the settings file that reproduces this run "
                              "(python -m analysis apply SETTINGS.json)")
+    parser.add_argument("--engine", choices=("local", "ray"), default=None,
+                        help="per shard: POOL is a folder of *.parquet shards partitioned by query; "
+                             "each shard is selected (seed, shard number) and written to a file in "
+                             "the folder --out, in turn (local) or as Ray Data tasks (ray)")
+    parser.add_argument("--ray-address", default=None,
+                        help="Ray cluster to use with --engine ray (default: start a local Ray)")
     parser.set_defaults(func=run)
 
 
@@ -70,6 +76,8 @@ def run(args) -> int:
     from analysis.export.training_data import write_training_data
 
     strategy = strategy_from_args(args.strategy, args.param, args.num_negatives)
+    if args.engine:
+        return _run_sharded(args, strategy)
     pool = load_candidates(args.pool, sample=args.sample, seed=args.seed)
     selection = strategy.select(pool, np.random.default_rng(args.seed))
     output = f"{args.format}/{args.layout}" if args.layout else args.format
@@ -97,4 +105,32 @@ def run(args) -> int:
     else:
         print(f"wrote {report.selected:,} negatives for {report.num_queries:,} queries "
               f"({strategy.name}, seed {args.seed}) to {path}")
+    return 0
+
+
+def _run_sharded(args, strategy) -> int:
+    from analysis.model import DataError
+    from analysis.workspace.shard_sample import sharded_sample
+    from analysis.workspace.shards import announce, shard_paths
+
+    if args.save_settings or args.sample:
+        raise DataError("--save-settings and --sample work on one file, not with --engine", field="engine")
+    output = f"{args.format}/{args.layout}" if args.layout else args.format
+    progress = announce(shard_paths(args.pool), args.engine)
+    report = sharded_sample(args.pool, args.out, strategy, seed=args.seed, output=output,
+                            scores=args.scores, keep_empty=args.keep_empty, engine=args.engine,
+                            address=args.ray_address, progress=progress)
+    for name, removed in report["filters"].items():
+        if removed:
+            print(f"Skipped {removed:,} potential negatives due to the {name}.", file=sys.stderr)
+    if report["short"]:
+        print(f"Could not find enough negatives for {report['short']:,} queries: asked for "
+              f"{report['requested']}, they got fewer (never padded).", file=sys.stderr)
+    if args.json:
+        print(json.dumps({"pool": str(args.pool), "out": str(args.out), **strategy.to_json(),
+                          "seed": args.seed, "engine": args.engine, "report": report}, ensure_ascii=False))
+    else:
+        print(f"wrote {report['selected']:,} negatives for {report['queries']:,} queries "
+              f"({strategy.name}, seed {args.seed}, one generator per shard) to "
+              f"{len(report['files'])} files in {args.out}")
     return 0

@@ -4,7 +4,9 @@ The table sentence-transformers prints after mining (``analysis.measure.stats``)
 when the set has one, ``ce_score``. A file without scores gets a note on stderr saying how
 to get them (build a pool first). ``--json`` prints ``{"input", "how", "by", "tables":
 {column: {group: {metric: {"positive", "negative", "difference"}}}}}`` with null for
-statistics that do not exist (no values).
+statistics that do not exist (no values). ``--engine local|ray`` reads INPUT per shard
+(``analysis.workspace.shards``: a folder of ``*.parquet`` shards partitioned by query) and
+prints the same table for ``score``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ def register(subparsers) -> None:
                              "sentence-transformers)")
     parser.add_argument("--by", default="source", help="pair column to group by (default: source)")
     parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    parser.add_argument("--engine", choices=("local", "ray"), default=None,
+                        help="per shard: INPUT is a folder of *.parquet shards of one scored file "
+                             "(partitioned by query) or one file; local runs the shards in turn, "
+                             "ray as Ray Data tasks, merging partial aggregates (same table)")
+    parser.add_argument("--ray-address", default=None,
+                        help="Ray cluster to use with --engine ray (default: start a local Ray)")
     parser.set_defaults(func=run)
 
 
@@ -36,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from analysis.formats.columnar import open_columnar as load   # the columnar cache
     from analysis.measure.stats import format_table, summary_table
 
+    if args.engine:
+        return _run_sharded(args)
     nset = load(args.input, format=args.format)
     columns = ["score"] + (["ce_score"] if "ce_score" in nset.pairs.columns else [])
     tables = {column: summary_table(nset, by=args.by, how=args.how, column=column)
@@ -64,3 +74,19 @@ def _nested(table) -> dict:
             col: None if math.isnan(row[col]) else cast(row[col])
             for col in ("positive", "negative", "difference")}
     return out
+
+
+def _run_sharded(args: argparse.Namespace) -> int:
+    from analysis.measure.stats import format_table
+    from analysis.workspace.shards import announce, shard_paths, sharded_stats
+
+    progress = announce(shard_paths(args.input), args.engine)
+    table = sharded_stats(args.input, by=args.by, how=args.how, engine=args.engine,
+                          address=args.ray_address, progress=progress)
+    if args.json:
+        print(json.dumps({"input": str(args.input), "how": args.how, "by": args.by,
+                          "engine": args.engine, "tables": {"score": _nested(table)}}, indent=2))
+        return 0
+    print(f"== score ({args.how} positive per query; per shard, engine {args.engine}) ==")
+    print(format_table(table))
+    return 0

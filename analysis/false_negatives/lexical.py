@@ -2,10 +2,12 @@
 
 Rules:
 
-- BM25 (``bm25s``, Lucene variant, k1 = 1.5, b = 0.75) over the documents given: the set's
-  documents, or the whole corpus when one is given, so document frequencies come from the
-  collection. Texts are tokenised by ``bm25s.tokenize`` (lowercased words, English stop words
-  removed, no stemming); a query with no token left scores 0 everywhere.
+- BM25 (``bm25s``'s numbers, Lucene variant, k1 = 1.5, b = 0.75) over the documents given: the
+  set's documents, or the whole corpus when one is given, so document frequencies come from the
+  collection. Texts are tokenised as ``bm25s.tokenize`` does (lowercased words, English stop
+  words removed, no stemming); a query with no token left scores 0 everywhere. Computed by
+  ``bm25_index.TermIndex`` (collection statistics once, then only the pairs asked for; a test
+  checks it against ``bm25s``'s index).
 - ``bm25_relative``: a negative's BM25 divided by its query's positive's (the minimum over the
   query's labelled positives, DESIGN.md 3); NaN for positives and for queries whose positive
   scores 0 (no shared term: the ratio cannot judge).
@@ -24,39 +26,27 @@ from analysis.model import DataError
 BM25_WIDTH = 0.25
 
 
-def _tokens(texts: list[str]):
-    import bm25s
+def bm25_pair_scores(pairs: pd.DataFrame, doc_texts: pd.Series, query_texts: pd.Series, *,
+                     index=None) -> np.ndarray:
+    """BM25 of every row's (query, document), with the statistics of ``doc_texts`` (did -> text;
+    every did of ``pairs`` must be there, more documents only sharpen the statistics), or of a
+    prebuilt ``bm25_index.TermIndex`` of them (``index``: built once, then any subset of rows
+    is scored alone, e.g. one query's). The numbers are ``bm25s``'s (see ``bm25_index``)."""
+    from analysis.false_negatives.bm25_index import TermIndex
 
-    return bm25s.tokenize(texts, stopwords="en", show_progress=False)
-
-
-def bm25_pair_scores(pairs: pd.DataFrame, doc_texts: pd.Series, query_texts: pd.Series) -> np.ndarray:
-    """BM25 of every row's (query, document), indexed over ``doc_texts`` (did -> text; every
-    did of ``pairs`` must be there, more documents only sharpen the statistics)."""
-    import bm25s
-
-    doc_texts = doc_texts[~doc_texts.index.duplicated()]
+    if index is None:
+        index = TermIndex(doc_texts)
     dids = pairs["did"].astype(str).to_numpy()
     qids = pairs["qid"].astype(str).to_numpy()
-    position = pd.Series(np.arange(len(doc_texts)), index=doc_texts.index.astype(str))
-    for name, ids, known in (("did", dids, position.index), ("qid", qids, query_texts.index.astype(str))):
+    query_texts = query_texts[~query_texts.index.duplicated()]
+    query_texts.index = query_texts.index.astype(str)
+    for name, ids, known in (("did", dids, index.ids), ("qid", qids, query_texts.index)):
         missing = pd.Index(np.unique(ids)).difference(known)
         if len(missing):
             raise DataError(f"no text for {name} {missing[0]!r}", field=name)
-    retriever = bm25s.BM25()
-    retriever.index(_tokens([str(t) for t in doc_texts.to_numpy()]), show_progress=False)
-    vocab = retriever.vocab_dict
-    query_texts = query_texts.copy()
-    query_texts.index = query_texts.index.astype(str)
-    out = np.zeros(len(pairs))
-    rows_of = pd.Series(np.arange(len(pairs))).groupby(qids).indices
-    tokenised = _tokens([str(query_texts[q]) for q in rows_of])
-    inverse = {i: w for w, i in tokenised.vocab.items()}
-    for (qid, rows), ids in zip(rows_of.items(), tokenised.ids):
-        words = [inverse[i] for i in ids if inverse[i] in vocab]
-        if words:
-            out[rows] = retriever.get_scores(words)[position[dids[rows]].to_numpy()]
-    return out
+    unique_q, query_rows = np.unique(qids, return_inverse=True)
+    tokens = index.query_tokens(query_texts.reindex(unique_q).to_numpy())
+    return index.pair_scores(index.positions(dids), query_rows, tokens)
 
 
 def bm25_relative(pairs: pd.DataFrame, bm25: np.ndarray) -> np.ndarray:

@@ -66,7 +66,7 @@ def _logit(p: np.ndarray, cap: float = LOGIT_CAP) -> np.ndarray:
 
 def _within_query_z(qids: pd.Series, values: pd.Series) -> np.ndarray:
     grouped = values.groupby(qids.to_numpy(), observed=True)
-    mean, sd = grouped.transform("mean"), grouped.transform(lambda v: v.std(ddof=0))
+    mean, sd = grouped.transform("mean"), grouped.transform("std", ddof=0)
     z = ((values - mean) / sd.where(sd > 0)).to_numpy(dtype=np.float64)
     return np.where(np.isnan(z), 0.0, z)
 

@@ -226,7 +226,8 @@ def combine_risk(scores: Mapping[str, np.ndarray]) -> np.ndarray:
 def find_suspects(pairs: pd.DataFrame, *, doc_embeddings: np.ndarray | None = None,
                   doc_clusters: np.ndarray | None = None, doc_texts: pd.Series | None = None,
                   answers: Mapping[str, Sequence[str]] | None = None, how: str = "min",
-                  threshold: float = RISK_THRESHOLD, query_texts: pd.Series | None = None) -> pd.DataFrame:
+                  threshold: float = RISK_THRESHOLD, query_texts: pd.Series | None = None,
+                  bm25_index=None) -> pd.DataFrame:
     """Every negative row with the signals the inputs allow, and the combined risk.
 
     margin needs scores; cross_encoder a ``ce_score`` column; near_duplicate
@@ -236,6 +237,10 @@ def find_suspects(pairs: pd.DataFrame, *, doc_embeddings: np.ndarray | None = No
     signal, the raw ``positive_cosine`` (with embeddings) and ``bm25`` (with ``doc_texts`` and
     ``query_texts``: qid -> text), ``risk`` (``risk.prior_risk``) and ``is_suspect``
     (``risk >= threshold``). Rows keep the order of pairs.
+
+    Every signal and the risk of a row depend only on its query's rows and on collection-wide
+    statistics (BM25's, from ``doc_texts`` or the ``bm25_index.TermIndex`` given as
+    ``bm25_index``), so the rows of some queries alone give their part of the whole table.
     """
     if not 0 <= threshold <= 1:
         raise DataError(f"threshold must be in [0, 1], got {threshold}", field="threshold")
@@ -267,7 +272,7 @@ def find_suspects(pairs: pd.DataFrame, *, doc_embeddings: np.ndarray | None = No
     if doc_texts is not None and query_texts is not None:
         from analysis.false_negatives.lexical import bm25_pair_scores
 
-        out["bm25"] = bm25_pair_scores(pairs, doc_texts, query_texts)[negative]
+        out["bm25"] = bm25_pair_scores(pairs, doc_texts, query_texts, index=bm25_index)[negative]
     out["risk"] = prior_risk(out)
     out["is_suspect"] = flag(out["risk"].to_numpy(), threshold)
     return out

@@ -31,12 +31,16 @@ package returns, never by hashing a DataFrame), and tests call them directly.
 """
 
 from analysis.workspace.browse import (
+                                       QUERY_WINDOW,
                                        display_path,
                                        doc_clusters,
+                                       lazy_suspects,
                                        query_list,
                                        query_negatives,
                                        query_positives,
+                                       query_window,
                                        review_store,
+                                       start_term_index,
                                        suspects,
 )
 from analysis.workspace.candidates import candidates_kind, open_candidates
@@ -81,6 +85,7 @@ __all__ = ["DEFAULT_TOP_N", "ENGINES", "PoolSettings", "bin_edges", "cached_pool
            "ecdf_grid", "ecdf_table", "embedding_need", "ensure_own_scores", "ensure_pool",
            "export_settings", "fingerprint", "histogram_table", "is_pool", "load_dataset",
            "map_colours", "map_table", "open_candidates", "overview_tables", "pool_embeddings",
-           "pool_file", "query_list", "query_negatives", "query_positives", "ray_address",
-           "review_store", "select", "store_upload", "suspects", "training_file",
+           "lazy_suspects", "pool_file", "query_list", "query_window", "QUERY_WINDOW",
+           "query_negatives", "query_positives", "ray_address",
+           "review_store", "select", "start_term_index", "store_upload", "suspects", "training_file",
            "with_embedding_model", "with_own_scores", "with_texts", "workspace_dir"]

@@ -33,15 +33,24 @@ def suspects(candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
     allow (margin from scores, cross-encoder from ``ce_score``, near-duplicate from the
     embeddings, same-cluster from ``clusters``, answer match from an ``answers`` column), plus
     ``gap``. Rows follow the pool's negative rows."""
-    from analysis.false_negatives.signals import find_suspects
-    from analysis.measure.gaps import score_gaps
+    return lazy_suspects(candidates, doc_emb=doc_emb, clusters=clusters).table()
 
-    pairs = candidates.pairs
-    table = find_suspects(pairs, doc_embeddings=doc_emb, doc_clusters=clusters,
-                          doc_texts=candidates.doc_text(),
-                          query_texts=candidates.queries.set_index("qid")["text"])
-    table.insert(5, "gap", score_gaps(pairs)[pairs["label"].to_numpy() == 0].astype(np.float32))
-    return table
+
+def lazy_suspects(candidates: NegativeSet, *, doc_emb: np.ndarray | None = None,
+                  clusters: np.ndarray | None = None, bm25_index=None):
+    """The same table as :func:`suspects`, computed per chunk of queries when asked for
+    (``browse_signals.LazySuspects``: ``for_query(qid)``, ``known()``, ``table(progress)``;
+    ``bm25_index``: a ``TermIndex`` or the Future of ``start_term_index``)."""
+    from analysis.workspace.browse_signals import LazySuspects
+
+    return LazySuspects(candidates, doc_emb=doc_emb, clusters=clusters, bm25_index=bm25_index)
+
+
+def start_term_index(candidates: NegativeSet):
+    """``browse_signals.start_term_index``: BM25's statistics built in the background."""
+    from analysis.workspace.browse_signals import start_term_index as start
+
+    return start(candidates)
 
 
 def review_store(data_path: str | os.PathLike):
@@ -64,17 +73,25 @@ def query_list(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.DataF
                only: str = "all", search: str = "") -> pd.DataFrame:
     """One row per query of the pool: ``qid, text, negatives, suspects, reviewed``, filtered by
     ``only`` (``all``, ``suspects``: with a suspect negative, ``reviewed``: with a verdict) and
-    by ``search`` (case-insensitive, in the qid or the text); in the pool's query order."""
+    by ``search`` (case-insensitive, in the qid or the text); in the pool's query order.
+    ``table`` may hold the signals of some queries only (``LazySuspects.known()``): the others'
+    ``suspects`` is NA (unknown), and ``negatives`` always counts the pool's negative rows."""
     qids = candidates.queries["qid"].astype(str)
     counts = table.assign(qid=table["qid"].astype(str)).groupby("qid", observed=True).agg(
-        negatives=("did", "size"), suspects=("is_suspect", "sum"))
+        suspects=("is_suspect", "sum"))
+    pairs = candidates.pairs
+    negative = pairs["label"].to_numpy() == 0
+    negative_rows = pd.Series(np.bincount(pairs["qid"].cat.codes.to_numpy()[negative],
+                                          minlength=len(pairs["qid"].cat.categories)),
+                              index=pairs["qid"].cat.categories.astype(str))
     reviewed = decisions["qid"].astype(str).value_counts() if len(decisions) else pd.Series(dtype=int)
     out = pd.DataFrame({"qid": qids.to_numpy(), "text": candidates.queries["text"].astype(str).to_numpy()})
-    out["negatives"] = counts["negatives"].reindex(out["qid"]).fillna(0).astype(int).to_numpy()
-    out["suspects"] = counts["suspects"].reindex(out["qid"]).fillna(0).astype(int).to_numpy()
+    out["negatives"] = negative_rows.reindex(out["qid"]).fillna(0).astype(int).to_numpy()
+    out["suspects"] = pd.array(counts["suspects"].reindex(out["qid"]).to_numpy(), dtype="Int64")
+    out.loc[out["negatives"] == 0, "suspects"] = 0
     out["reviewed"] = reviewed.reindex(out["qid"]).fillna(0).astype(int).to_numpy()
     if only == "suspects":
-        out = out[out["suspects"] > 0]
+        out = out[out["suspects"].fillna(0) > 0]
     elif only == "reviewed":
         out = out[out["reviewed"] > 0]
     elif only != "all":
@@ -85,6 +102,19 @@ def query_list(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.DataF
             out["text"].str.lower().str.contains(needle, regex=False)
         out = out[hit]
     return out.reset_index(drop=True)
+
+
+QUERY_WINDOW = 1000
+
+
+def query_window(qids: list[str], current: str, size: int = QUERY_WINDOW) -> list[str]:
+    """At most ``size`` of ``qids`` around ``current`` (all of them when fewer): what a query
+    picker lists, so a 100,000-query file does not send 100,000 options to the browser."""
+    if len(qids) <= size:
+        return qids
+    at = qids.index(current) if current in qids else 0
+    start = min(max(at - size // 2, 0), len(qids) - size)
+    return qids[start:start + size]
 
 
 def query_negatives(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.DataFrame,
@@ -108,7 +138,10 @@ def query_negatives(candidates: NegativeSet, table: pd.DataFrame, decisions: pd.
 def query_positives(candidates: NegativeSet, qid: str) -> pd.DataFrame:
     """The labelled positives of one query: ``did, rank, score, document``."""
     pairs = candidates.pairs
-    rows = pairs[(pairs["qid"].astype(str) == str(qid)) & (pairs["label"] == 1)]
+    from analysis.workspace.browse_signals import _code_of
+
+    code = _code_of(pairs["qid"], qid)
+    rows = pairs[(pairs["qid"].cat.codes.to_numpy() == code) & (pairs["label"].to_numpy() == 1)]
     rows = rows.drop_duplicates("did")  # a loaded file's positive also sits in the pool rows
     out = pd.DataFrame({"did": rows["did"].astype(str).to_numpy(), "rank": rows["rank"].to_numpy(),
                         "score": rows["score"].to_numpy()})

@@ -21,7 +21,7 @@ st.title("Browse")
 sampling.caption()
 candidates = session.candidates()
 rank = rank_label(candidates)  # "file rank" on a scored file's own candidates
-table = session.suspects()
+signals_of = session.lazy_suspects()  # per chunk of queries, when shown
 store = session.reviews()
 with ui.reported("Cannot read the review decisions"):
     decisions = store.all()
@@ -35,6 +35,7 @@ view.only = right.radio("Show", BROWSE_FILTERS, horizontal=True, key="browse_onl
                         format_func={"all": "all", "suspects": "suspects only",
                                      "reviewed": "reviewed only"}.get,
                         help="Filters the query list and the negatives shown.")
+table = session.suspects() if view.only == "suspects" else signals_of.known()
 queries = ws.query_list(candidates, table, decisions, only=view.only, search=search)
 if queries.empty:
     st.info("No query matches: widen the search or show all.")
@@ -57,9 +58,11 @@ labels = dict(zip(queries["qid"], queries["text"]))
 prev_col, pick_col, next_col = st.columns([1, 8, 1], vertical_alignment="bottom")
 prev_col.button("Previous", on_click=step, args=(-1,), disabled=qids.index(view.query) == 0,
                 width="stretch")
-view.query = pick_col.selectbox(
-    f"Query ({qids.index(view.query) + 1} of {len(qids)})", qids, key="browse_query",
-    format_func=lambda q: f"{q} · {labels[q][:120]}")
+view.query = pick_col.selectbox(  # a window of the list around the query: 100k options took 1 s
+    f"Query ({qids.index(view.query) + 1} of {len(qids)})", ws.query_window(qids, view.query),
+    key="browse_query", format_func=lambda q: f"{q} · {labels[q][:120]}",
+    help=f"Lists the {ws.QUERY_WINDOW:,} queries around this one; search to find others."
+    if len(qids) > ws.QUERY_WINDOW else None)
 next_col.button("Next", on_click=step, args=(1,), disabled=qids.index(view.query) == len(qids) - 1,
                 width="stretch")
 
@@ -69,7 +72,8 @@ for _, row in positives.iterrows():
     ui.show_passage(f"Positive · {rank} {row['rank']} · score {row['score']:.4f}", row["document"])
 
 # -- its negatives -----------------------------------------------------------------------------
-negatives = ws.query_negatives(candidates, table, decisions, view.query, only=view.only)
+negatives = ws.query_negatives(candidates, signals_of.for_query(view.query), decisions, view.query,
+                               only=view.only)
 signals = [c for c in negatives.columns if c.endswith("_score") and c != "score"]
 st.subheader(f"Negatives ({len(negatives)})")
 with st.expander("What the signals mean"):
