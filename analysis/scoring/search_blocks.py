@@ -136,6 +136,8 @@ def clear(directory: str | os.PathLike | None) -> None:
 
 
 def _save(path: Path, result: SearchResult) -> None:
+    # Another process building the same pool may have finished and cleared the folder.
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
