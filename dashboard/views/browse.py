@@ -13,7 +13,7 @@ from analysis import workspace as ws
 from analysis.false_negatives.review import VERDICTS
 from analysis.false_negatives.signals import SIGNAL_RULES
 from analysis.scoring.file_rank import rank_label
-from dashboard import embeddings, sampling, session, ui
+from dashboard import embeddings, judging, sampling, session, ui
 from dashboard.state import BROWSE_FILTERS
 
 view = session.view()
@@ -21,10 +21,12 @@ st.title("Browse")
 sampling.caption()
 candidates = session.candidates()
 rank = rank_label(candidates)  # "file rank" on a scored file's own candidates
-table = session.suspects()
+table = judging.suspects()  # with the judge's evidence when its scores are kept
 store = session.reviews()
 with ui.reported("Cannot read the review decisions"):
     decisions = store.all()
+
+judging.panel(key="browse")
 
 # -- which query -------------------------------------------------------------------------------
 left, right = st.columns([3, 2])
@@ -66,7 +68,8 @@ next_col.button("Next", on_click=step, args=(1,), disabled=qids.index(view.query
 ui.show_passage("Query", labels[view.query])
 positives = ws.query_positives(candidates, view.query)
 for _, row in positives.iterrows():
-    ui.show_passage(f"Positive · {rank} {row['rank']} · score {row['score']:.4f}", row["document"])
+    ui.show_passage(f"Positive · {rank} {row['rank']} · score {row['score']:.4f}"
+                    f"{judging.of(view.query, row['did'])}", row["document"])
 
 # -- its negatives -----------------------------------------------------------------------------
 negatives = ws.query_negatives(candidates, table, decisions, view.query, only=view.only)
@@ -78,7 +81,8 @@ with st.expander("What the signals mean"):
 if session.can_embed() and session.embeddings() is None:
     with st.expander("More signals: near duplicates and document clusters (need embeddings)"):
         embeddings.offer("the near-duplicate signal and the document clusters", key="browse_encode")
-shown = negatives[["did", "rank", "score", "gap", "risk", "verdict", *signals, "is_suspect",
+judged = [c for c in ("judge",) if c in negatives]  # the judge's score, once it has scored
+shown = negatives[["did", "rank", "score", "gap", *judged, "risk", "verdict", *signals, "is_suspect",
                    "document"]].rename(columns={"rank": rank})
 config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value=0.0, max_value=1.0,
                                              format="%.2f", width="small")
@@ -86,6 +90,8 @@ config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value
 config["risk"] = st.column_config.NumberColumn(
     "risk", format="percent", width="small",
     help="probability that the negative is a false negative; flagged at >= 15%")
+config["judge"] = st.column_config.NumberColumn(
+    "judge", format="%.4f", width="small", help=f"the judge {view.judge}'s score of the pair")
 config["document"] = st.column_config.TextColumn("document", width="large")
 event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="multi-row",
                      column_config=config, key=f"browse_table:{view.query}:{view.only}")

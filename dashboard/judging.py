@@ -1,0 +1,124 @@
+"""The judge on the Browse and Review pages, and the false-negative share before any review.
+
+A judge is planned like the Data page's pool build: the panel names the pairs it would score
+(the candidates' negatives and positives: the sample's when one is analysed, which are also the
+review queue's), how many texts that is, how many are cached already and how long the rest
+takes, before anything is loaded. Scoring starts only on the button (Cancel, or leaving the
+page, stops it); the scores are kept in the workspace cache
+(``analysis.workspace.judging``), and from then on the View's ``judge`` (in the URL) makes
+Browse show the judge's column and the risk use it. Opening a page never loads a model.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from analysis.workspace import judging as jg
+from dashboard import session, ui
+
+
+def _stamp(judge: str) -> int:
+    """The kept scores' modification time (0: none kept): part of every cache key below."""
+    path = jg.scores_file(session.pool_key(), judge) if judge else None
+    return path.stat().st_mtime_ns if path is not None and path.is_file() else 0
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _kept(pool_key: str, judge: str, stamp: int):
+    return jg.kept_scores(pool_key, judge)
+
+
+def scores():
+    """The View's judge's kept scores (``qid, did, judge``), or None."""
+    judge = session.view().judge
+    stamp = _stamp(judge)
+    return _kept(session.pool_key(), judge, stamp) if stamp else None
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _lookup(pool_key: str, judge: str, stamp: int):
+    return jg.score_lookup(_kept(pool_key, judge, stamp))
+
+
+def of(qid: str, did: str) -> str:
+    """`` · judge 0.1234`` for a pair the View's judge has scored, else ``''``."""
+    judge = session.view().judge
+    stamp = _stamp(judge)
+    value = _lookup(session.pool_key(), judge, stamp).get(f"{qid}\0{did}") if stamp else None
+    return "" if value is None else f" · judge {value:.4f}"
+
+
+def applied() -> str:
+    """What the risk currently rests on: ``''`` (no judge) or ``judge@stamp`` (a cache key)."""
+    judge = session.view().judge
+    stamp = _stamp(judge)
+    return f"{judge}@{stamp}" if stamp else ""
+
+
+@st.cache_resource(max_entries=2, show_spinner="Adding the judge's evidence to the risk ...")
+def _judged(pool_key: str, judge: str, stamp: int, has_embeddings: bool):
+    return jg.with_judge(session.suspects(), _kept(pool_key, judge, stamp))
+
+
+def suspects():
+    """``session.suspects()``, with the judge's scores and the risk they give when kept."""
+    table = session.suspects()
+    judge = session.view().judge
+    stamp = _stamp(judge)
+    if not stamp:
+        return table
+    with ui.reported(f"Cannot use the judge {judge}"):
+        return _judged(session.pool_key(), judge, stamp, session.embeddings() is not None)
+
+
+@st.cache_data(max_entries=16, show_spinner="Planning the judge ...", ttl=60)
+def _plan(pool_key: str, judge: str) -> str:
+    return jg.judge_plan(session.candidates(), judge).describe()
+
+
+def panel(*, key: str) -> None:
+    """The judge's choice, plan and Score button (``key`` keeps two pages' widgets apart)."""
+    from analysis.measure.query_sample import sample_note
+    from analysis.scoring.judge import DEFAULT_JUDGE
+
+    view = session.view()
+    using = applied()
+    title = f"Judge: {view.judge} (in the risk)" if using else "Judge: score these pairs with a second model"
+    with st.expander(title, expanded=bool(view.judge) and not using):
+        st.caption("A judge is a second model, independent of the one that mined the negatives, "
+                   f"that scores exactly the pairs under review. '{DEFAULT_JUDGE}' is "
+                   "all-mpnet-base-v2 (installed from PyPI); or type any sentence-transformers "
+                   "bi-encoder or cross-encoder name or local path (which kind is detected).")
+        with st.form(f"{key}_judge_form", border=False):
+            typed = st.text_input("Judge", value=view.judge or DEFAULT_JUDGE, key=f"{key}_judge",
+                                  help="'default', a model name, or a local model folder").strip()
+            st.form_submit_button("Plan")
+        if not typed:
+            return
+        candidates = session.candidates()
+        scope = sample_note(candidates) or f"all {len(candidates.queries):,} queries"
+        try:
+            plan = _plan(session.pool_key(), typed)
+        except (ValueError, OSError) as exc:
+            st.error(f"Cannot plan the judge {typed}: {exc}", icon=":material/error:")
+            return
+        kept = _stamp(typed) > 0
+        st.info(f"Judge {typed} on the negatives and positives of {scope}: {plan}"
+                + (". Its scores are kept already (nothing to encode)." if kept else "."))
+        left, right = st.columns(2)
+        if left.button("Use these scores" if kept else "Score with the judge", type="primary",
+                       key=f"{key}_judge_run", disabled=using == f"{typed}@{_stamp(typed)}"):
+            _run(typed, plan, key=key)
+        if using and right.button("Stop using the judge", key=f"{key}_judge_off"):
+            view.judge = ""
+            st.rerun()
+
+
+def _run(judge: str, plan: str, *, key: str) -> None:
+    st.button("Cancel", key=f"{key}_judge_cancel")  # any rerun stops the scoring
+    bar = ui.ProgressBar(f"Judging ({plan})")
+    with ui.reported(f"Cannot score with the judge {judge}"):
+        jg.ensure_scores(session.candidates(), session.pool_key(), judge, progress=bar)
+    bar.done()
+    session.view().judge = judge
+    st.rerun()
