@@ -55,13 +55,23 @@ def applied() -> str:
     return f"{judge}@{stamp}" if stamp else ""
 
 
+def _doc_emb(has_embeddings: bool):
+    return session.embeddings()[1] if has_embeddings else None
+
+
+@st.cache_resource(max_entries=2, show_spinner="Gathering the evidence (BM25, the judge) ...")
+def _evidence(pool_key: str, judge: str, stamp: int, has_embeddings: bool):
+    kept = _kept(pool_key, judge, stamp) if stamp else None
+    return jg.evidence(session.pool(), kept, judge, doc_emb=_doc_emb(has_embeddings))
+
+
 @st.cache_resource(max_entries=2, show_spinner="Adding the judge's evidence to the risk ...")
 def _judged(pool_key: str, judge: str, stamp: int, has_embeddings: bool):
-    return jg.with_judge(session.suspects(), _kept(pool_key, judge, stamp))
+    return jg.with_judge(session.suspects(), _evidence(pool_key, judge, stamp, has_embeddings), judge)
 
 
 def suspects():
-    """``session.suspects()``, with the judge's scores and the risk they give when kept."""
+    """``session.suspects()``, with the judge's scores and the evidence risk when they are kept."""
     table = session.suspects()
     judge = session.view().judge
     stamp = _stamp(judge)
@@ -73,7 +83,7 @@ def suspects():
 
 @st.cache_data(max_entries=16, show_spinner="Planning the judge ...", ttl=60)
 def _plan(pool_key: str, judge: str) -> str:
-    return jg.judge_plan(session.candidates(), judge).describe()
+    return jg.judge_plan(session.pool(), judge).describe()
 
 
 def panel(*, key: str) -> None:
@@ -95,16 +105,16 @@ def panel(*, key: str) -> None:
             st.form_submit_button("Plan")
         if not typed:
             return
-        candidates = session.candidates()
-        scope = sample_note(candidates) or f"all {len(candidates.queries):,} queries"
+        pool = session.pool()
+        scope = sample_note(pool) or f"all {len(pool.queries):,} queries"
         try:
             plan = _plan(session.pool_key(), typed)
         except (ValueError, OSError) as exc:
             st.error(f"Cannot plan the judge {typed}: {exc}", icon=":material/error:")
             return
         kept = _stamp(typed) > 0
-        st.info(f"Judge {typed} on the negatives and positives of {scope}: {plan}"
-                + (". Its scores are kept already (nothing to encode)." if kept else "."))
+        st.info(f"For the negatives and positives of {scope}, the {plan}."
+                + (" Its scores of them are kept already: nothing to run." if kept else ""))
         left, right = st.columns(2)
         if left.button("Use these scores" if kept else "Score with the judge", type="primary",
                        key=f"{key}_judge_run", disabled=using == f"{typed}@{_stamp(typed)}"):
@@ -114,11 +124,37 @@ def panel(*, key: str) -> None:
             st.rerun()
 
 
+@st.cache_data(max_entries=8, show_spinner="Estimating the false-negative share ...")
+def _share(pool_key: str, judge: str, stamp: int, has_embeddings: bool) -> dict:
+    return jg.fn_share(_evidence(pool_key, judge, stamp, has_embeddings)).as_dict()
+
+
+def fn_share_lines() -> None:
+    """The false-negative share before any review (positive-unlabelled; with the View's judge's
+    kept scores as evidence when there are some), as one plain line."""
+    judge = session.view().judge
+    stamp = _stamp(judge)
+    try:
+        est = _share(session.pool_key(), judge, stamp, session.embeddings() is not None)
+    except ValueError as exc:
+        st.text(f"No estimate of the false-negative share before review: {exc}")
+        return
+    if est["share"] != est["share"]:  # NaN: no cut holds enough labelled positives
+        st.text("No estimate of the false-negative share before review: too few labelled "
+                "positives inside the candidates.")
+        return
+    st.text(f"Before any review: about {est['share']:.1%} of the {est['negatives']:,} negatives "
+            f"are false negatives (95% interval {est['low']:.1%} to {est['high']:.1%}), a "
+            "positive-unlabelled estimate from where the labelled positives rank among them"
+            + (f", with the judge {judge} as evidence." if stamp else "."))
+
+
 def _run(judge: str, plan: str, *, key: str) -> None:
     st.button("Cancel", key=f"{key}_judge_cancel")  # any rerun stops the scoring
     bar = ui.ProgressBar(f"Judging ({plan})")
     with ui.reported(f"Cannot score with the judge {judge}"):
-        jg.ensure_scores(session.candidates(), session.pool_key(), judge, progress=bar)
+        jg.ensure_scores(session.pool(), session.pool_key(), judge, progress=bar)
     bar.done()
+    _plan.clear()  # its cached count of texts to encode is stale now
     session.view().judge = judge
     st.rerun()

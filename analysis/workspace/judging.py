@@ -4,10 +4,10 @@ A *judge* is a second model (``analysis.scoring.judge``: a stronger bi-encoder, 
 cross-encoder) that scores exactly the pairs under review. The dashboard's Browse and Review
 pages use one set of them:
 
-- **Pairs** (:func:`judge_pairs`): every distinct (qid, did) of the candidates, negatives and
-  positives, as strings. The candidates are the query sample when one is analysed, and the
-  review queue runs over the same negatives (one row per (qid, did)), so the sample's pairs
-  and the queue's pairs are one set, scored once.
+- **Pairs** (:func:`judge_pairs`): every distinct (qid, did) of the candidates and every
+  labelled positive, as the CLI's judges score them. The candidates are the query sample when
+  one is analysed, and the review queue runs over the same negatives (one row per (qid, did)),
+  so the sample's pairs and the queue's pairs are one set, scored once.
 - **Plan** (:func:`judge_plan`): which judge (bi-encoder or cross-encoder, detected), how many
   pairs, how many texts, how many are cached already, and the estimated time, before anything
   is loaded.
@@ -15,9 +15,15 @@ pages use one set of them:
   judge``, the key a sha256 of the candidates' key (data sha256, loader override,
   candidates settings, query sample) and the judge's name. Written to a temporary file, then
   renamed; an unreadable file is treated as missing (scored again) and reported as such.
-- **Applied** (:func:`with_judge`): the signals table gets ``judge`` per negative row and
-  its ``risk`` / ``is_suspect`` are recomputed by ``analysis.false_negatives.risk`` with the
-  judge as evidence.
+- **Evidence** (:func:`evidence`): the candidates' evidence table
+  (``analysis.false_negatives.evidence``: file score, BM25, identity with a positive), with the
+  kept judge's scores as its ``judge:<name>`` column: nothing is encoded for it.
+- **The false-negative share before any review** (:func:`fn_share`): ``fn-share``'s estimate
+  (``analysis.false_negatives.fn_share``) of that table, so the app, the CLI and the library
+  give the same number for the same candidates, judge and seed.
+- **Applied** (:func:`with_judge`): the signals table gets ``judge`` per negative row and its
+  ``risk`` / ``is_suspect`` become the evidence risk (``analysis.false_negatives.fusion``,
+  calibrated to the share), as ``python -m analysis suspects --judge`` writes them.
 
 Nothing here imports streamlit or torch at import time.
 """
@@ -40,13 +46,12 @@ _LOG = logging.getLogger(__name__)
 
 
 def judge_pairs(candidates: NegativeSet) -> pd.DataFrame:
-    """``qid, did, label`` (strings, int8) of every distinct pair of ``candidates``, in order."""
-    pairs = candidates.pairs
-    out = pd.DataFrame({"qid": pairs["qid"].astype(str).to_numpy(),
-                        "did": pairs["did"].astype(str).to_numpy(),
-                        "label": pairs["label"].to_numpy(dtype=np.int8)})
-    out = out.sort_values("label", ascending=False, kind="stable")  # a pair labelled positive
-    return out.drop_duplicates(["qid", "did"]).sort_index().reset_index(drop=True)  # anywhere is one
+    """``qid, did, label`` (strings, int8) of the pairs a judge scores: the candidates' rows and
+    every labelled positive, each distinct pair once (``evidence.candidate_rows``, the rows
+    ``fn-share`` and ``suspects --judge`` score)."""
+    from analysis.false_negatives.evidence import candidate_rows
+
+    return candidate_rows(candidates)[["qid", "did", "label"]]
 
 
 def _texts(candidates: NegativeSet) -> tuple[pd.Series, pd.Series]:
@@ -107,17 +112,50 @@ def score_lookup(scores: pd.DataFrame) -> dict:
     return dict(zip(keys, scores[JUDGE_COLUMN].astype(float)))
 
 
-def with_judge(signals: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
-    """``signals`` (``browse.suspects``) with ``judge`` per row and the risk and flag
-    recomputed with the judge as evidence; a row the scores lack gets NaN (no evidence)."""
-    from analysis.false_negatives.risk import flag, prior_risk
+def evidence(candidates: NegativeSet, scores: pd.DataFrame | None = None, judge: str = "", *,
+             doc_emb: np.ndarray | None = None) -> pd.DataFrame:
+    """The candidates' evidence table (``analysis.false_negatives.evidence.pool_evidence``, no
+    judge run), with the kept ``scores`` of ``judge`` as its ``judge:<name>`` column (a pair
+    they lack: NaN, no evidence): the table ``pool_evidence(candidates, judges=[judge])``
+    gives, without loading the judge. ``doc_emb`` (aligned with ``candidates.docs``) adds the
+    cosine to the positive, as ``suspects --judge`` passes it."""
+    from analysis.false_negatives.evidence import judge_column, pool_evidence
 
-    index = pd.Index(scores["qid"].astype(str) + "\0" + scores["did"].astype(str))
-    keys = signals["qid"].astype(str) + "\0" + signals["did"].astype(str)
-    at = index.get_indexer(keys)
-    values = scores[JUDGE_COLUMN].to_numpy(dtype=np.float32)
+    table = pool_evidence(candidates, doc_embeddings=doc_emb)
+    if scores is not None:
+        keys = table["qid"].astype(str) + "\0" + table["did"].astype(str)
+        found = pd.Series(score_lookup(scores), dtype=np.float64)
+        table[judge_column(judge)] = found.reindex(keys).to_numpy(dtype=np.float32)
+    return table
+
+
+def fn_share(table: pd.DataFrame, *, seed: int = 0):
+    """The false-negative share before any review (a ``FnShare``) of an :func:`evidence` table,
+    by ``fn_share.fn_share_of_set``'s rule (ordering: the shipped rule's symmetric evidence
+    log-odds; bootstrap seeded as the CLI's ``--seed``, default 0)."""
+    from analysis.false_negatives.fn_share import estimate_fn_share
+    from analysis.false_negatives.fusion import DEFAULT_RULE, risk_logit
+
+    return estimate_fn_share(table, order=risk_logit(table, DEFAULT_RULE, symmetric=True),
+                             min_labelled=DEFAULT_RULE.min_labelled, seed=seed)
+
+
+def with_judge(signals: pd.DataFrame, table: pd.DataFrame, judge: str) -> pd.DataFrame:
+    """``signals`` (``browse.suspects``) with the judge's score as ``judge`` and ``risk`` /
+    ``is_suspect`` from the evidence risk (``fn_share.evidence_risk``) of the :func:`evidence`
+    ``table`` holding the judge, as ``suspects --judge`` writes them; a row outside the
+    evidence keeps its prior risk."""
+    from analysis.false_negatives.evidence import judge_column
+    from analysis.false_negatives.fn_share import evidence_risk
+
+    risked = evidence_risk(table)
+    keyed = risked.set_index(["qid", "did"])[["risk", "is_suspect", judge_column(judge)]]
+    found = keyed.reindex(pd.MultiIndex.from_arrays([signals["qid"].astype(str),
+                                                     signals["did"].astype(str)]))
+    known = found["risk"].notna().to_numpy()
     out = signals.copy()
-    out[JUDGE_COLUMN] = np.where(at >= 0, values[np.maximum(at, 0)], np.nan).astype(np.float32)
-    out["risk"] = prior_risk(out)
-    out["is_suspect"] = flag(out["risk"].to_numpy())
+    out[JUDGE_COLUMN] = found[judge_column(judge)].to_numpy(dtype=np.float32)
+    out["risk"] = np.where(known, found["risk"].to_numpy(dtype=np.float64), out["risk"])
+    out["is_suspect"] = np.where(known, found["is_suspect"].fillna(False).to_numpy(dtype=bool),
+                                 out["is_suspect"])
     return out

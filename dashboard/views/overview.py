@@ -13,7 +13,7 @@ import streamlit as st
 from analysis import workspace as ws
 from analysis.scoring.file_rank import FILE_RANK, rank_label, say_rank
 from analysis.workspace import review as rv
-from dashboard import charts, sampling, session, ui
+from dashboard import charts, judging, sampling, session, ui
 
 view = session.view()
 st.title("Overview")
@@ -42,7 +42,8 @@ cols[4].metric("Strategies compared", len(selections))
 
 data = tables(session.pool_key(), session.strategy_specs(), view.seed)
 
-st.subheader("False negatives, estimated from reviews")
+st.subheader("False negatives among the negatives")
+judging.fn_share_lines()  # before any review; the review-based estimate below once there are verdicts
 with ui.reported("Cannot read the review decisions"):
     for line in rv.estimate_lines(session.reviews(), session.candidates(), selections):
         st.text(line)

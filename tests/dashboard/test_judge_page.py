@@ -1,0 +1,103 @@
+"""The judge on the Browse and Review pages (AppTest): planned before anything is loaded, scored
+on the button, kept (a new session with the link uses the kept scores), its column on Browse and
+its score on Review; a judge that cannot be planned is one message in the panel, not a broken
+page; the false-negative share before any review on Overview and Review."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from apptest_helpers import assert_clean, open_app, page, pool_file
+
+from analysis.formats.pool import read_pool
+from analysis.workspace import judging as jg
+
+TIMEOUT = 180  # loading torch and the packaged model on a shared 2-core machine
+
+
+@pytest.fixture(autouse=True)
+def _own_workspace(tmp_path, monkeypatch):
+    """Kept judge scores and reviews in this test's own workspace: a pool equal to another
+    test's (same seed) shares nothing with it; its few synthetic texts are encoded again."""
+    monkeypatch.setenv("NEGLENS_CACHE_DIR", str(tmp_path / "cache"))
+
+
+@pytest.fixture
+def judge() -> str:
+    from analysis.scoring.encode import default_model_path
+
+    return default_model_path()
+
+
+@pytest.fixture
+def tiny_pool(tmp_path):
+    return pool_file(tmp_path / "pool.parquet", num_queries=6, pool_size=6, num_clusters=None)
+
+
+def panel_info(at) -> str:
+    return " ".join(i.value for i in at.info if "scores" in i.value)
+
+
+def plan_with(at, judge: str, key: str = "browse"):
+    at.text_input(key=f"{key}_judge").set_value(judge)
+    return at.button(key=f"FormSubmitter:{key}_judge_form-Plan").click().run()
+
+
+def test_browse_plans_scores_keeps_and_shows_the_judge(monkeypatch, tiny_pool, judge):
+    at = page(open_app(monkeypatch, tiny_pool, timeout=TIMEOUT), "browse")
+    assert_clean(at)
+    assert at.text_input(key="browse_judge").value == "default"
+    assert "judge default (bi-encoder) scores" in panel_info(at)
+    assert "judge" not in at.dataframe[0].value.columns
+    at = plan_with(at, judge)
+    info = panel_info(at)
+    pairs = len(jg.judge_pairs(read_pool(tiny_pool)))
+    assert re.search(rf"judge {re.escape(judge)} \(bi-encoder\) scores {pairs:,} pairs", info), info
+    assert info.startswith("For the negatives and positives of all 6 queries, the judge ")
+    before = at.dataframe[0].value
+    at = at.button(key="browse_judge_run").click().run()
+    assert_clean(at)
+    assert at.session_state["view"].judge == judge
+    shown = at.dataframe[0].value
+    assert "judge" in shown.columns and shown["judge"].notna().all()
+    assert shown["judge"].between(-1.0, 1.0).all()                  # cosines
+    assert any(re.search(r"Positive · corpus rank \d+ · score [\d.]+ · judge [\d.]+", t.value) for t in at.text)
+    assert list(before["did"]) == list(shown["did"])
+    assert any(e.label == f"Judge: {judge} (in the risk)" for e in at.expander)
+    # a new session opened with the link uses the kept scores: nothing is scored again
+    import analysis.scoring.judge as scoring_judge
+
+    monkeypatch.setattr(scoring_judge, "judge_scores", lambda *a, **k: pytest.fail("scored again"))
+    again = page(open_app(monkeypatch, tiny_pool, timeout=TIMEOUT, query={"judge": judge}), "browse")
+    assert_clean(again)
+    assert "judge" in again.dataframe[0].value.columns
+    assert "Its scores of them are kept already" in panel_info(again)
+    # and stopping the judge gives the risk without it back
+    again = again.button(key="browse_judge_off").click().run()
+    assert again.session_state["view"].judge == "" and "judge" not in again.dataframe[0].value.columns
+
+
+def test_a_judge_that_cannot_be_planned_is_one_message_and_the_page_stays(monkeypatch, tiny_pool,
+                                                                          tmp_path):
+    at = page(open_app(monkeypatch, tiny_pool), "browse")
+    at = plan_with(at, str(tmp_path / "no-such-model"))
+    assert not at.exception
+    assert len(at.error) == 1 and at.error[0].value.startswith("Cannot plan the judge")
+    assert len(at.dataframe) == 1                                       # the negatives still shown
+
+
+def test_review_queue_uses_the_judge_and_both_pages_show_the_share_before_review(
+        monkeypatch, tiny_pool, judge):
+    at = page(open_app(monkeypatch, tiny_pool, timeout=TIMEOUT), "review")
+    assert_clean(at)
+    assert not any("judge" in t.value for t in at.text if t.value.startswith("rank"))
+    at = plan_with(at, judge, key="review")
+    at = at.button(key="review_judge_run").click().run()
+    assert_clean(at)
+    assert any(re.search(r"gap -?[\d.]+ · judge -?[\d.]+ · probability", t.value) for t in at.text)
+    lines = [t.value for t in at.text if t.value.startswith("Before any review")]
+    assert len(lines) == 1 and "95% interval" in lines[0]
+    at = page(at, "overview")
+    assert_clean(at)
+    assert [t.value for t in at.text if t.value.startswith("Before any review")] == lines
