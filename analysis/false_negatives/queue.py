@@ -16,6 +16,13 @@ Rules:
   the random share drew also keeps ``chance`` = ``q_random(item)``, the chance given that the
   random share drew; the page stores it with the verdict so the estimate can be recomputed
   from the review store alone (``estimate.stored_estimate``).
+- With a false-negative share known before the first review (``prior_share``, an
+  ``analysis.false_negatives.fn_share.FnShare``, and a ``risk`` calibrated to it, as the
+  evidence risk is), the random share shrinks to :data:`EXPLORE_WITH_PRIOR` unless ``explore``
+  is given: the difference estimator's ``P_t`` already starts near the truth, so fewer random
+  draws keep its interval honest, and more steps go to the likeliest negatives
+  (``benchmarks/review_simulation.py --evidence`` measures both; docs/false_negatives.md).
+  The random share never reaches 0: every negative must stay drawable for the estimate.
 - Probabilities start from the static prior (the ``risk`` column) and are refit every
   ``refit_every`` verdicts with ``refit(signals, verdicts)`` (default
   ``analysis.false_negatives.learn.refit``; the contract of issue 16's ``risk.refit``).
@@ -39,6 +46,8 @@ from analysis.model import DataError
 ANSWERS = ("false_negative", "true_negative")
 NO_ANSWER = ("unsure", "skip")
 FLOOR = 0.2
+EXPLORE = 0.25
+EXPLORE_WITH_PRIOR = 0.1
 
 
 @dataclass
@@ -55,8 +64,12 @@ class ReviewQueue:
     """The queue over ``signals`` (a suspects table: ``qid, did, risk`` and signal columns)."""
 
     def __init__(self, signals: pd.DataFrame, *, known: pd.DataFrame | None = None,
-                 refit: Callable | None = None, refit_every: int = 10, explore: float = 0.25,
-                 uncertain_every: int = 4, seed: int = 0):
+                 refit: Callable | None = None, refit_every: int = 10,
+                 explore: float | None = None, uncertain_every: int = 4, seed: int = 0,
+                 prior_share=None):
+        if explore is None:
+            explore = EXPLORE if prior_share is None else EXPLORE_WITH_PRIOR
+        self.prior_share = prior_share
         if not 0 <= explore < 1:
             raise DataError(f"explore must be in [0, 1), got {explore}", field="explore")
         if refit_every < 1:
