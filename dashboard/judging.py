@@ -133,6 +133,22 @@ def _share(pool_key: str, judge: str, stamp: int, has_embeddings: bool) -> dict:
     return jg.fn_share(_evidence(pool_key, judge, stamp, has_embeddings)).as_dict()
 
 
+def prior_share():
+    """The share before review (a ``FnShare``) when the risk is the evidence risk calibrated to
+    it (a judge's scores are kept), for the review queue; else None (the queue's default)."""
+    from analysis.false_negatives.fn_share import FnShare
+
+    judge = session.view().judge
+    stamp = _stamp(judge)
+    if not stamp:
+        return None
+    try:
+        found = FnShare(**_share(session.pool_key(), judge, stamp, session.embeddings() is not None))
+    except ValueError:
+        return None
+    return found if found.share == found.share else None  # NaN: no estimate
+
+
 def fn_share_lines() -> None:
     """The false-negative share before any review (positive-unlabelled; with the View's judge's
     kept scores as evidence when there are some), as one plain line."""

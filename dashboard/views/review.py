@@ -34,7 +34,8 @@ if state_key not in st.session_state:
     table = rv.queue_table(judging.suspects())
     with ui.reported("Cannot read the review decisions"):
         known = store.all()
-    st.session_state[state_key] = ReviewQueue(table, known=known, seed=session.view().seed)
+    st.session_state[state_key] = ReviewQueue(table, known=known, seed=session.view().seed,
+                                              prior_share=judging.prior_share())
 queue: ReviewQueue = st.session_state[state_key]
 table = queue.signals
 

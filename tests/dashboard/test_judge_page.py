@@ -92,10 +92,16 @@ def test_review_queue_uses_the_judge_and_both_pages_show_the_share_before_review
     at = page(open_app(monkeypatch, tiny_pool, timeout=TIMEOUT), "review")
     assert_clean(at)
     assert not any("judge" in t.value for t in at.text if t.value.startswith("rank"))
+    queue = next(v for k, v in at.session_state.items() if k.startswith("review_queue:"))
+    assert queue.explore == 0.25 and queue.prior_share is None
     at = plan_with(at, judge, key="review")
     at = at.button(key="review_judge_run").click().run()
     assert_clean(at)
     assert any(re.search(r"gap -?[\d.]+ · judge -?[\d.]+ · probability", t.value) for t in at.text)
+    judged = [v for k, v in at.session_state.items()
+              if k.startswith("review_queue:") and v is not queue]
+    assert len(judged) == 1 and judged[0].prior_share is not None    # rebuilt on the judged risk,
+    assert judged[0].explore == 0.1                                  # exploring less (issue 24)
     lines = [t.value for t in at.text if t.value.startswith("Before any review")]
     assert len(lines) == 1 and "95% interval" in lines[0]
     at = page(at, "overview")
