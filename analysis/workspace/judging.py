@@ -13,7 +13,7 @@ pages use one set of them:
   is loaded.
 - **Kept** (:func:`scores_file`): ``<workspace>/judge-scores/<key>.parquet`` with ``qid, did,
   judge``, the key a sha256 of the candidates' key (data sha256, loader override,
-  candidates settings, query sample) and the judge's name. Written to a temporary file, then
+  candidates settings, query sample) and the judge's identity (:func:`judge_identity`). Written to a temporary file, then
   renamed; an unreadable file is treated as missing (scored again) and reported as such.
 - **Evidence** (:func:`evidence`): the candidates' evidence table
   (``analysis.false_negatives.evidence``: file score, BM25, identity with a positive), with the
@@ -67,9 +67,20 @@ def judge_plan(candidates: NegativeSet, judge: str):
     return plan_judge(judge, judge_pairs(candidates)[["qid", "did"]], queries, docs)
 
 
+def judge_identity(judge: str) -> str:
+    """The judge's name, with its model folder's fingerprint (``encode.model_identity``) when it
+    is one here (``default`` once unpacked): replacing its files changes the kept scores' key."""
+    from analysis.scoring.encode import model_identity
+    from analysis.scoring.judge_model import DEFAULT_JUDGE, unpacked_default
+
+    judge = judge.strip()
+    folder = unpacked_default() if judge == DEFAULT_JUDGE else Path(judge).expanduser()
+    return f"{judge}#{model_identity(folder)}" if folder is not None and folder.is_dir() else judge
+
+
 def scores_file(candidates_key: str, judge: str, *, cache_dir: str | os.PathLike | None = None) -> Path:
     """Where the judge's scores of these candidates are kept (see the module)."""
-    tag = hashlib.sha256(f"{candidates_key}\0{judge.strip()}".encode()).hexdigest()[:24]
+    tag = hashlib.sha256(f"{candidates_key}\0{judge_identity(judge)}".encode()).hexdigest()[:24]
     return workspace_dir(cache_dir) / "judge-scores" / f"{tag}.parquet"
 
 

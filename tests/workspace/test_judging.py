@@ -38,6 +38,12 @@ def test_kept_scores_are_keyed_by_candidates_and_judge(tmp_path):
     assert a != jg.scores_file("sha|file#sample=5,seed=0", "default", cache_dir=tmp_path)
     assert a != jg.scores_file("sha|file", "cross-encoder/x", cache_dir=tmp_path)
     assert jg.kept_scores("sha|file", "default", cache_dir=tmp_path) is None
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    before = jg.scores_file("sha|file", str(model), cache_dir=tmp_path)
+    (model / "config.json").write_text('{"changed": 1}')     # replaced weights: a new key
+    assert jg.scores_file("sha|file", str(model), cache_dir=tmp_path) != before
     a.parent.mkdir(parents=True)
     a.write_bytes(b"not parquet")           # torn or foreign: treated as missing, never raised
     assert jg.kept_scores("sha|file", "default", cache_dir=tmp_path) is None
