@@ -107,3 +107,20 @@ def test_review_queue_uses_the_judge_and_both_pages_show_the_share_before_review
     at = page(at, "overview")
     assert_clean(at)
     assert [t.value for t in at.text if t.value.startswith("Before any review")] == lines
+
+
+def test_a_cross_encoder_judge_is_detected_planned_in_pairs_and_scored(monkeypatch, tiny_pool,
+                                                                        judge, tmp_path):
+    from sentence_transformers import CrossEncoder
+
+    folder = tmp_path / "cross-encoder"
+    CrossEncoder(judge, num_labels=1).save(str(folder))   # a MiniLM body with a new head
+    at = page(open_app(monkeypatch, tiny_pool, timeout=TIMEOUT), "browse")
+    at = plan_with(at, str(folder))
+    info = panel_info(at)
+    pairs = len(jg.judge_pairs(read_pool(tiny_pool)))
+    assert f"(cross-encoder) scores {pairs:,} pairs: runs {pairs:,} pairs (0 cached)" in info, info
+    at = at.button(key="browse_judge_run").click().run()
+    assert_clean(at)
+    shown = at.dataframe[0].value
+    assert shown["judge"].between(0.0, 1.0).all() and shown["judge"].nunique() > 1  # its sigmoid
