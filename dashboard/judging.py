@@ -82,8 +82,12 @@ def suspects():
 
 
 @st.cache_data(max_entries=16, show_spinner="Planning the judge ...", ttl=60)
-def _plan(pool_key: str, judge: str) -> str:
+def _plan(pool_key: str, judge: str, runs: int) -> str:
     return jg.judge_plan(session.pool(), judge).describe()
+
+
+_RUNS = "judge_runs"  # scoring runs started in this session: a run (done or cancelled) makes
+                      # the plan's count of cached texts stale, so it is part of the plan's key
 
 
 def panel(*, key: str) -> None:
@@ -109,7 +113,7 @@ def panel(*, key: str) -> None:
         pool = session.pool()
         scope = sample_note(pool) or f"all {len(pool.queries):,} queries"
         try:
-            plan = _plan(session.pool_key(), typed)
+            plan = _plan(session.pool_key(), typed, st.session_state.get(_RUNS, 0))
         except (ValueError, OSError) as exc:
             st.error(f"Cannot plan the judge {typed}: {exc}", icon=":material/error:")
             return
@@ -170,14 +174,12 @@ def fn_share_lines() -> None:
 
 
 def _run(judge: str, *, key: str) -> None:
+    st.session_state[_RUNS] = st.session_state.get(_RUNS, 0) + 1
     st.button("Cancel", key=f"{key}_judge_cancel")  # any rerun stops the scoring
     bar = ui.ProgressBar(f"Scoring with the judge {judge}")
     one_stage = lambda done, total, stage: bar(done, total, "texts")  # noqa: E731  the judge
-    try:  # counts queries and documents as one stage: one clock for the time left
-        with ui.reported(f"Cannot score with the judge {judge}"):
-            jg.ensure_scores(session.pool(), session.pool_key(), judge, progress=one_stage)
-    finally:  # also when Cancel stopped it: the chunks done are cached, the plan's count is stale
-        _plan.clear()
+    with ui.reported(f"Cannot score with the judge {judge}"):  # one stage: one time-left clock
+        jg.ensure_scores(session.pool(), session.pool_key(), judge, progress=one_stage)
     bar.done()
     session.view().judge = judge
     st.rerun()
