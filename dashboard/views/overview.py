@@ -43,7 +43,8 @@ cols[4].metric("Strategies compared", len(selections))
 data = tables(session.pool_key(), session.strategy_specs(), view.seed)
 
 st.subheader("False negatives among the negatives")
-judging.fn_share_lines()  # before any review; the review-based estimate below once there are verdicts
+share_slot = st.container()  # the share before any review, filled last (its bootstrap takes
+                             # seconds on a large sample; the rest of the page shows meanwhile)
 with ui.reported("Cannot read the review decisions"):
     for line in rv.estimate_lines(session.reviews(), session.candidates(), selections):
         st.text(line)
@@ -72,3 +73,5 @@ st.caption("Sequential counts, as sentence-transformers prints them: each filter
            "than asked (never padded with random documents).")
 st.dataframe(data["filters"].assign(rule=[say_rank(str(r), rank) for r in data["filters"]["rule"]]),
              hide_index=True)
+with share_slot:
+    judging.fn_share_lines()

@@ -79,7 +79,7 @@ cols[1].metric("False negatives found", counts["found"])
 cols[2].metric("Model precision (p >= 0.5)",
                "-" if np.isnan(counts["precision"]) else f"{counts['precision']:.0%}")
 cols[3].metric("Model refits", counts["refits"])
-judging.fn_share_lines()
+share_slot = st.container()  # the share before review: filled last, so the item shows first
 with ui.reported("Cannot read the review decisions"):
     for line in rv.estimate_lines(store, candidates, keys=queue.keys,
                                   masks={strategy: chosen} if chosen is not None else None):
@@ -88,6 +88,8 @@ with ui.reported("Cannot read the review decisions"):
 if row is None:
     st.info("Nothing left to review under these filters.")
     shortcut_button("Undo", "z", on_click=act, args=("undo", "", ""), key="review_undo")
+    with share_slot:
+        judging.fn_share_lines()
     st.stop()
 shown = rv.item(candidates, table, row)
 buttons = st.columns(len(KEYS) + 1)
@@ -119,3 +121,5 @@ st.text("signals: " + ", ".join(f"{k} {v:.2f}" for k, v in shown["signals"].item
 with st.expander("What the signals mean"):
     for name in [*shown["signals"], "risk"]:
         st.text(f"{name}: {SIGNAL_RULES.get(name, '')}")
+with share_slot:
+    judging.fn_share_lines()
