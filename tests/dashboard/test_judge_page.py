@@ -124,3 +124,12 @@ def test_a_cross_encoder_judge_is_detected_planned_in_pairs_and_scored(monkeypat
     assert_clean(at)
     shown = at.dataframe[0].value
     assert shown["judge"].between(0.0, 1.0).all() and shown["judge"].nunique() > 1  # its sigmoid
+
+
+def test_the_judge_rides_in_the_link_only_when_chosen():
+    from dashboard.state import View, from_query, to_query
+
+    assert "judge" not in to_query(View(data="d"))
+    assert to_query(View(data="d", judge="default")) == {"data": "d", "judge": "default"}
+    view, problems = from_query({"data": "d", "judge": "/models/ce"}, default_data="x")
+    assert (view.judge, problems) == ("/models/ce", [])
