@@ -133,3 +133,25 @@ def test_the_judge_rides_in_the_link_only_when_chosen():
     assert to_query(View(data="d", judge="default")) == {"data": "d", "judge": "default"}
     view, problems = from_query({"data": "d", "judge": "/models/ce"}, default_data="x")
     assert (view.judge, problems) == ("/models/ce", [])
+
+
+def test_once_verdicts_exist_the_share_before_review_stands_beside_the_review_estimate(
+        monkeypatch, tmp_path):
+    from analysis.cli.review import review_candidates
+    from analysis.false_negatives.fn_share import fn_share_of_set
+    from analysis.false_negatives.review import ReviewStore
+
+    data = pool_file(tmp_path / "pool.parquet")
+    store = ReviewStore.for_data(data)
+    negatives = review_candidates(str(data)).pairs.query("label == 0").drop_duplicates(["qid", "did"])
+    for i, row in enumerate(negatives.head(12).itertuples()):
+        store.mark(row.qid, row.did, "false_negative" if i % 3 == 0 else "true_negative",
+                   draw=(0.01, 0.2))
+    at = page(open_app(monkeypatch, data), "overview")
+    assert_clean(at)
+    lines = [t.value for t in at.text if "false negatives" in t.value]
+    assert lines[0].startswith("Before any review: about")
+    assert lines[1].startswith("Estimated false negatives among all negatives")
+    expected = fn_share_of_set(read_pool(data))                 # the CLI's number, to the digit
+    assert f"about {expected.share:.1%} of the {expected.negatives:,} negatives" in lines[0]
+    assert f"(95% interval {expected.low:.1%} to {expected.high:.1%})" in lines[0]
