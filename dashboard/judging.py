@@ -170,7 +170,10 @@ def fn_share_lines() -> None:
     st.text(f"Before any review: about {est['share']:.1%} of the {est['negatives']:,} negatives "
             f"are false negatives (95% interval {est['low']:.1%} to {est['high']:.1%}), a "
             "positive-unlabelled estimate from where the labelled positives rank among them"
-            + (f", with the judge {judge} as evidence." if stamp else "."))
+            + (f", with the judge {judge} as evidence." if stamp else ".")
+            + (" No negative ranks among the labelled positives here (a miner that kept only "
+               "negatives scoring below the positive gives this), so this estimate can only "
+               "say 0: the review-based one below can say more." if est["high"] == 0 else ""))
 
 
 def _run(judge: str, *, key: str) -> None:

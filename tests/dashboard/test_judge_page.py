@@ -155,3 +155,11 @@ def test_once_verdicts_exist_the_share_before_review_stands_beside_the_review_es
     expected = fn_share_of_set(read_pool(data))                 # the CLI's number, to the digit
     assert f"about {expected.share:.1%} of the {expected.negatives:,} negatives" in lines[0]
     assert f"(95% interval {expected.low:.1%} to {expected.high:.1%})" in lines[0]
+
+
+def test_a_share_of_zero_says_why_it_cannot_see_more(monkeypatch, mined):
+    # the sample's n-tuple file keeps only negatives scoring below their positive (every gap > 0)
+    at = page(open_app(monkeypatch, mined, timeout=TIMEOUT), "overview")
+    assert_clean(at)
+    line = next(t.value for t in at.text if t.value.startswith("Before any review"))
+    assert "about 0.0% of the 600 negatives" in line and "can only say 0" in line
