@@ -95,7 +95,7 @@ def stored(queue, table) -> dict:
 
 
 def simulate(table, y: np.ndarray, *, budget: int, seed: int, refit: str = "learn",
-             explore: float | None = None, prior_share=None) -> dict:
+             explore: float | None = None, prior_share=None, uncertain_every=None) -> dict:
     from analysis.false_negatives.estimate import queue_estimate
     from analysis.false_negatives.queue import ReviewQueue
 
@@ -103,7 +103,9 @@ def simulate(table, y: np.ndarray, *, budget: int, seed: int, refit: str = "lear
         from analysis.false_negatives.risk import refit as chosen
     else:
         from analysis.false_negatives.learn import refit as chosen
-    queue = ReviewQueue(table, seed=seed, refit=chosen, explore=explore, prior_share=prior_share)
+    extra = {} if uncertain_every is None else {"uncertain_every": uncertain_every}
+    queue = ReviewQueue(table, seed=seed, refit=chosen, explore=explore, prior_share=prior_share,
+                        **extra)
     latencies = []
     for _ in range(min(budget, len(table))):
         row = queue.next()

@@ -11,8 +11,9 @@ result. ``fit_rule`` searches, in this order, on the training collections only:
    rewards gains, the min punishes any collection that loses);
 2. ``min_labelled`` of fn-share, minimising the mean absolute error of the share;
 3. ``slope``, minimising the mean log-loss of the calibrated risk on the negatives;
-4. ``threshold``: first the most collections whose flag marks <= 15% of negatives at >= 2x
-   the base rate, then the highest mean log lift.
+4. ``flag_of_share`` (the flag marks that fraction of the estimated false negatives): first the
+   most collections whose flag marks <= 15% of negatives at >= 2x the base rate, then the
+   highest mean log lift.
 
 AP is ``sklearn.metrics.average_precision_score`` over the in-pool negatives, ``truth`` =
 a hidden relevant document.
@@ -28,14 +29,15 @@ import numpy as np
 import pandas as pd
 
 from analysis.false_negatives.fn_share import estimate_fn_share, mixture_share
-from analysis.false_negatives.fusion import DEFAULT_RULE, RiskRule, calibrate, risk_logit
+from analysis.false_negatives.fusion import (DEFAULT_RULE, RiskRule, calibrate, combine,
+                                            evidence_parts, flag_top, identity_of, risk_logit)
 
 GRID = {"gamma": (0.0, 0.5, 1.0, 2.0, 3.0), "bm25": (0.0, 0.25, 0.5, 1.0, 2.0),
         "judge": (0.0, 0.5, 1.0, 2.0), "bm25_form": ("log", "relative"),
-        "positive_cosine": (0.0, 0.25, 0.5, 1.0)}
+        "positive_cosine": (0.0, 0.5, 1.0, 2.0, 4.0)}
 MIN_LABELLED_GRID = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5)
 SLOPE_GRID = (0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
-THRESHOLD_GRID = tuple(np.round(np.arange(0.1, 0.95, 0.05), 2))
+FLAG_GRID = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 FLAG_SHARE, FLAG_LIFT = 0.15, 2.0
 COLUMNS = ["collection", "negatives", "base_rate", "ap_raw", "ap_risk", "ratio", "flag_share",
            "flag_precision", "lift", "share", "low", "high", "share_true"]
@@ -58,18 +60,25 @@ def _share_point(evidence, logit, min_labelled) -> float:
 
 def _ordering(training: Mapping[str, pd.DataFrame], base: RiskRule) -> RiskRule:
     judged = all(any(str(c).startswith("judge:") for c in e.columns) for e in training.values())
-    best, best_value = base, -np.inf
     cosine = all("positive_cosine" in e for e in training.values())
+    prepared = {}
+    for name, e in training.items():
+        neg = _negatives(e)
+        truth = e["truth"].to_numpy(dtype=bool)[neg]
+        raw = _ap(truth, e["score"].to_numpy()[neg])
+        identity = identity_of(e)
+        parts = {form: [(c, k, s, z[neg]) for c, k, s, z in evidence_parts(e, form)]
+                 for form in GRID["bm25_form"]}
+        prepared[name] = (truth, raw, None if identity is None else identity[neg], parts)
+    best, best_value = base, -np.inf
     for gamma, bm25, judge, form, pc in itertools.product(
             GRID["gamma"], GRID["bm25"], GRID["judge"] if judged else (1.0,), GRID["bm25_form"],
             GRID["positive_cosine"] if cosine else (0.0,)):
         rule = base.with_(gamma=gamma, bm25_form=form,
                           beta={"score": 1.0, "judge": judge, "bm25": bm25, "positive_cosine": pc})
         logs = []
-        for e in training.values():
-            neg = _negatives(e)
-            truth = e["truth"].to_numpy(dtype=bool)[neg]
-            raw, fused = _ap(truth, e["score"].to_numpy()[neg]), _ap(truth, risk_logit(e, rule)[neg])
+        for truth, raw, identity, parts in prepared.values():
+            fused = _ap(truth, combine(parts[form], identity, rule))
             if np.isfinite(raw) and np.isfinite(fused) and raw > 0:
                 logs.append(np.log(max(fused, 1e-9) / raw))
         value = np.mean(logs) + np.min(logs) if logs else -np.inf
@@ -99,21 +108,20 @@ def fit_rule(training: Mapping[str, pd.DataFrame], *, base: RiskRule = DEFAULT_R
             loss.append(-np.mean(np.where(y, np.log(p), np.log1p(-p))))
         losses[slope] = float(np.mean(loss))
     rule = rule.with_(slope=min(losses, key=losses.get))
-    risks = {n: calibrate(logits[n], _negatives(e), shares[n], rule.slope) for n, e in training.items()}
     scores = {}
-    for t in THRESHOLD_GRID:
+    for t in FLAG_GRID:
         met, lifts = 0, []
         for n, e in training.items():
-            share, lift = _flag(e, risks[n], t)
+            share, lift = _flag(e, flag_top(logits[n], _negatives(e), shares[n], t))
             met += share <= FLAG_SHARE and lift >= FLAG_LIFT
             lifts.append(np.log(max(lift, 1e-3)))
         scores[t] = (met, float(np.mean(lifts)))
-    return rule.with_(threshold=float(max(scores, key=scores.get)))
+    return rule.with_(flag_of_share=float(max(scores, key=scores.get)))
 
 
-def _flag(e: pd.DataFrame, risk: np.ndarray, threshold: float) -> tuple[float, float]:
+def _flag(e: pd.DataFrame, flag: np.ndarray) -> tuple[float, float]:
     neg = _negatives(e)
-    flagged = risk[neg] >= threshold
+    flagged = flag[neg]
     truth = e["truth"].to_numpy(dtype=bool)[neg]
     base = truth.mean() if len(truth) else np.nan
     precision = truth[flagged].mean() if flagged.any() else 0.0
@@ -129,8 +137,7 @@ def measure(name: str, evidence: pd.DataFrame, rule: RiskRule, *, n_boot: int = 
     est = estimate_fn_share(evidence, order=risk_logit(evidence, rule, symmetric=True),
                             min_labelled=rule.min_labelled,
                             n_boot=n_boot, seed=seed)
-    risk = calibrate(logit, neg, est.share, rule.slope)
-    flagged = risk[neg] >= rule.threshold
+    flagged = flag_top(logit, neg, est.share, rule.flag_of_share)[neg]
     raw = _ap(truth, evidence["score"].to_numpy()[neg])
     fused = _ap(truth, logit[neg])
     base = float(truth.mean())

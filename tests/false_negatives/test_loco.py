@@ -90,7 +90,7 @@ def test_fit_rule_picks_from_the_grid_on_training_data_only():
     training = {n: collection(n, dense=0.5, lexical=2.5, seed=i) for i, n in enumerate("xy")}
     rule = fit_rule(training)
     assert rule.beta["bm25"] > 0            # lexical evidence is what ranks these
-    assert 0 < rule.threshold < 1 and rule.min_labelled > 0
+    assert 0 < rule.flag_of_share <= 1 and rule.min_labelled > 0
 
 
 def test_risk_logit_needs_labels():
