@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import workspace as ws
-from analysis.false_negatives.fusion import DEFAULT_RULE
+from analysis.false_negatives.fusion import DEFAULT_RULE, FLAG_MAX, FLAG_MIN
 from analysis.false_negatives.review import VERDICTS
 from analysis.false_negatives.signals import SIGNAL_RULES
 from analysis.scoring.file_rank import rank_label
@@ -90,8 +90,9 @@ config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value
           for c in signals}
 config["risk"] = st.column_config.NumberColumn(
     "risk", format="percent", width="small",
-    help="probability that the negative is a false negative; flagged at >= 15%, or at >= "
-         f"{DEFAULT_RULE.threshold:.0%} with a judge (the evidence risk)")
+    help="probability that the negative is a false negative; flagged at >= 15%; with a judge "
+         f"(the evidence risk) the {DEFAULT_RULE.flag_of_share:.0%} riskiest of the false "
+         f"negatives the share before review implies ({FLAG_MIN:.1%} to {FLAG_MAX:.0%} of negatives)")
 config["judge"] = st.column_config.NumberColumn(
     "judge", format="%.4f", width="small", help=f"the judge {view.judge}'s score of the pair")
 config["document"] = st.column_config.TextColumn("document", width="large")
