@@ -12,7 +12,8 @@ positives; any other dataset keeps one relevant document per query and hides the
 every constant fitted on the others only. It prints one table (AP of the raw score and of the
 risk, their ratio, the flag's share and precision against the base rate, fn-share with its
 interval against the true share) and each target met or missed. ``--judge`` (repeatable) adds
-judges as evidence; they score exactly each pool's negatives and positives, cached.
+judges as evidence; they score exactly each pool's negatives and positives, cached
+(``--judge`` implies ``--protocol loco``: the judges enter through the evidence risk).
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ def register(subparsers) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object per dataset")
     parser.add_argument("--protocol", choices=("single", "loco"), default="single",
                         help="single: each dataset on its own (default); loco: fit the evidence "
-                             "risk on all datasets but one, report that one, for each in turn")
+                             "risk on all datasets but one, report that one, for each in turn "
+                             "(implied by --judge)")
     from analysis.cli.fn_share import add_judge_option
 
     add_judge_option(parser)

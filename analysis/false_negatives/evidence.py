@@ -8,8 +8,8 @@
 - ``score``: the file's own (mining) score;
 - ``bm25``: BM25 of the pair over the corpus (``analysis.false_negatives.lexical``), so
   document frequencies come from the collection;
-- ``identity``: 1 when the document's normalised text equals one of the query's labelled
-  positives' (``signals.normalise_for_match``), else 0;
+- ``identity``: 1 when the document's words (``signals.normalise_for_match``: lowercased,
+  accents stripped; punctuation dropped) equal one of the query's labelled positives', else 0;
 - ``positive_cosine`` (when document embeddings are given): the highest cosine between the
   document and one of the query's labelled positives (1 for the positives themselves);
 - ``judge:<name>`` for each judge (``analysis.scoring.judge``): its score of the pair. Judges
@@ -58,9 +58,12 @@ def candidate_rows(pool: NegativeSet) -> pd.DataFrame:
 
 def identity_with_positive(rows: pd.DataFrame, doc_text: pd.Series) -> np.ndarray:
     """1.0 where a row's document text equals (normalised) a labelled positive's of its query."""
+    import re
+
     from analysis.false_negatives.signals import normalise_for_match
 
-    norm = doc_text.astype(str).map(normalise_for_match)
+    words = re.compile(r"\w+")
+    norm = doc_text.astype(str).map(lambda t: " ".join(words.findall(normalise_for_match(t))))
     norm = norm[~norm.index.duplicated()]
     text = norm.reindex(rows["did"].astype(str)).to_numpy(dtype=object)
     pos = rows["label"].to_numpy() == 1
