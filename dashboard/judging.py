@@ -153,11 +153,25 @@ def prior_share():
     return found if found.share == found.share else None  # NaN: no estimate
 
 
-def fn_share_lines() -> None:
+ASK_ABOVE = 50_000  # candidate rows above which the Review page computes the share on request
+
+
+def fn_share_lines(*, ask: bool = False) -> None:
     """The false-negative share before any review (positive-unlabelled; with the View's judge's
-    kept scores as evidence when there are some), as one plain line."""
+    kept scores as evidence when there are some), as one plain line. ``ask`` (the Review page):
+    above ``ASK_ABOVE`` candidate rows it waits for a button, so the seconds its bootstrap takes
+    never hold back a verdict's rerun; once asked, it stays for the session's candidates."""
     judge = session.view().judge
     stamp = _stamp(judge)
+    asked = st.session_state.setdefault("fn_share_asked", set())
+    wanted = (session.pool_key(), judge, stamp)
+    if ask and wanted not in asked and len(session.pool().pairs) > ASK_ABOVE:
+        if st.button("Estimate the false-negative share before review", key="fn_share_ask",
+                     help="A positive-unlabelled estimate with a bootstrap over queries: about "
+                          "20 s per 200,000 candidates on two cores, then kept for the session"):
+            asked.add(wanted)
+            st.rerun()
+        return
     try:
         est = _share(session.pool_key(), judge, stamp, session.embeddings() is not None)
     except ValueError as exc:

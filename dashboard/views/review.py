@@ -89,7 +89,7 @@ if row is None:
     st.info("Nothing left to review under these filters.")
     shortcut_button("Undo", "z", on_click=act, args=("undo", "", ""), key="review_undo")
     with share_slot:
-        judging.fn_share_lines()
+        judging.fn_share_lines(ask=True)
     st.stop()
 shown = rv.item(candidates, table, row)
 buttons = st.columns(len(KEYS) + 1)
@@ -122,4 +122,4 @@ with st.expander("What the signals mean"):
     for name in [*shown["signals"], "risk"]:
         st.text(f"{name}: {SIGNAL_RULES.get(name, '')}")
 with share_slot:
-    judging.fn_share_lines()
+    judging.fn_share_lines(ask=True)

@@ -163,3 +163,16 @@ def test_a_share_of_zero_says_why_it_cannot_see_more(monkeypatch, mined):
     assert_clean(at)
     line = next(t.value for t in at.text if t.value.startswith("Before any review"))
     assert "about 0.0% of the 600 negatives" in line and "can only say 0" in line
+
+
+def test_review_asks_before_estimating_the_share_on_many_candidates(monkeypatch, tiny_pool):
+    import dashboard.judging as judging
+
+    monkeypatch.setattr(judging, "ASK_ABOVE", 10)              # the tiny pool counts as large
+    at = page(open_app(monkeypatch, tiny_pool), "review")
+    assert_clean(at)
+    assert not [t for t in at.text if t.value.startswith("Before any review")]
+    at = at.button(key="fn_share_ask").click().run()
+    assert [t for t in at.text if t.value.startswith("Before any review")]
+    at.button(key="review_true_negative").click().run()       # a verdict: still shown, not asked again
+    assert [t for t in at.text if t.value.startswith("Before any review")]
