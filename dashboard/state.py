@@ -21,6 +21,7 @@ URL keys:
 ``q``       Browse: the query id shown
 ``only``    Browse: which negatives to list (``all`` / ``suspects`` / ``reviewed``)
 ``color``   Map: what colours the points
+``judge``   Browse / Review: the judge whose kept scores the risk uses (absent: none)
 ==========  ======================================================================
 
 This module is pure Python (no streamlit), so the URL codec is tested on its own.
@@ -65,6 +66,7 @@ class View:
     query: str = ""
     only: str = "all"
     color: str = "role"
+    judge: str = ""
 
     def strategy_objects(self) -> list:
         """The chosen strategies, built and validated (a DataError names the bad parameter)."""
@@ -73,7 +75,7 @@ class View:
 
 _SCALARS = {"data": "data", "format": "format", "model": "model", "top_n": "top_n",
             "cross_encoder": "ce", "seed": "seed", "sample": "sample", "query": "q", "only": "only",
-            "color": "color"}
+            "color": "color", "judge": "judge"}
 
 
 def sample_size(view: View, num_queries: int) -> int:

@@ -6,7 +6,8 @@ The flow of DESIGN.md section 1, as the dashboard walks it::
 
 Modules: ``data`` (identity of the data, the pool cache, selections, embeddings), ``tables``
 (binned, tidy tables the charts draw), ``browse`` (per-query negatives with signals and
-verdicts), ``export`` (settings file and training data). Everything is re-exported here.
+verdicts), ``export`` (settings file and training data). Everything is re-exported here, but
+``judging`` (a judge's plan, kept scores and evidence, the share before review), used as a module.
 
 Rules:
 

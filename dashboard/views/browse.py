@@ -10,10 +10,11 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis import workspace as ws
+from analysis.false_negatives.fusion import DEFAULT_RULE, FLAG_MAX, FLAG_MIN
 from analysis.false_negatives.review import VERDICTS
 from analysis.false_negatives.signals import SIGNAL_RULES
 from analysis.scoring.file_rank import rank_label
-from dashboard import embeddings, sampling, session, ui
+from dashboard import embeddings, judging, sampling, session, ui
 from dashboard.state import BROWSE_FILTERS
 
 view = session.view()
@@ -22,9 +23,13 @@ sampling.caption()
 candidates = session.candidates()
 rank = rank_label(candidates)  # "file rank" on a scored file's own candidates
 signals_of = session.lazy_suspects()  # per chunk of queries, when shown
+# a judge's kept scores change the risk of every negative: then the whole judged table is used
+judged = judging.suspects() if judging.scores() is not None else None
 store = session.reviews()
 with ui.reported("Cannot read the review decisions"):
     decisions = store.all()
+
+judging.panel(key="browse")
 
 # -- which query -------------------------------------------------------------------------------
 left, right = st.columns([3, 2])
@@ -35,7 +40,10 @@ view.only = right.radio("Show", BROWSE_FILTERS, horizontal=True, key="browse_onl
                         format_func={"all": "all", "suspects": "suspects only",
                                      "reviewed": "reviewed only"}.get,
                         help="Filters the query list and the negatives shown.")
-table = session.suspects() if view.only == "suspects" else signals_of.known()
+if judged is not None:
+    table = judged
+else:
+    table = session.suspects() if view.only == "suspects" else signals_of.known()
 queries = ws.query_list(candidates, table, decisions, only=view.only, search=search)
 if queries.empty:
     st.info("No query matches: widen the search or show all.")
@@ -69,11 +77,12 @@ next_col.button("Next", on_click=step, args=(1,), disabled=qids.index(view.query
 ui.show_passage("Query", labels[view.query])
 positives = ws.query_positives(candidates, view.query)
 for _, row in positives.iterrows():
-    ui.show_passage(f"Positive · {rank} {row['rank']} · score {row['score']:.4f}", row["document"])
+    ui.show_passage(f"Positive · {rank} {row['rank']} · score {row['score']:.4f}"
+                    f"{judging.of(view.query, row['did'])}", row["document"])
 
 # -- its negatives -----------------------------------------------------------------------------
-negatives = ws.query_negatives(candidates, signals_of.for_query(view.query), decisions, view.query,
-                               only=view.only)
+shown = judged if judged is not None else signals_of.for_query(view.query)
+negatives = ws.query_negatives(candidates, shown, decisions, view.query, only=view.only)
 signals = [c for c in negatives.columns if c.endswith("_score") and c != "score"]
 st.subheader(f"Negatives ({len(negatives)})")
 with st.expander("What the signals mean"):
@@ -82,14 +91,19 @@ with st.expander("What the signals mean"):
 if session.can_embed() and session.embeddings() is None:
     with st.expander("More signals: near duplicates and document clusters (need embeddings)"):
         embeddings.offer("the near-duplicate signal and the document clusters", key="browse_encode")
-shown = negatives[["did", "rank", "score", "gap", "risk", "verdict", *signals, "is_suspect",
+judged = [c for c in ("judge",) if c in negatives]  # the judge's score, once it has scored
+shown = negatives[["did", "rank", "score", "gap", *judged, "risk", "verdict", *signals, "is_suspect",
                    "document"]].rename(columns={"rank": rank})
 config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value=0.0, max_value=1.0,
                                              format="%.2f", width="small")
           for c in signals}
 config["risk"] = st.column_config.NumberColumn(
     "risk", format="percent", width="small",
-    help="probability that the negative is a false negative; flagged at >= 15%")
+    help="probability that the negative is a false negative; flagged at >= 15%; with a judge "
+         f"(the evidence risk) the {DEFAULT_RULE.flag_of_share:.0%} riskiest of the false "
+         f"negatives the share before review implies ({FLAG_MIN:.1%} to {FLAG_MAX:.0%} of negatives)")
+config["judge"] = st.column_config.NumberColumn(
+    "judge", format="%.4f", width="small", help=f"the judge {view.judge}'s score of the pair")
 config["document"] = st.column_config.TextColumn("document", width="large")
 event = st.dataframe(shown, hide_index=True, on_select="rerun", selection_mode="multi-row",
                      column_config=config, key=f"browse_table:{view.query}:{view.only}")

@@ -14,7 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from analysis import workspace as ws
-from dashboard import charts, embeddings, sampling, session, ui
+from dashboard import charts, embeddings, judging, sampling, session, ui
 from dashboard.state import MAP_COLOURS
 
 MAX_POINTS = {"pca": 100_000, "umap": 20_000, "tsne": 20_000}
@@ -68,7 +68,7 @@ def chart() -> None:
         st.session_state["map_color"] = view.color
     view.color = st.radio("Colour by", MAP_COLOURS, horizontal=True, key="map_color")
     extra = {"doc_clusters": session.clusters()} if view.color == "cluster" else \
-        {"risk": session.suspects()} if view.color == "risk" else {}
+        {"risk": judging.suspects()} if view.color == "risk" else {}
     with ui.reported("Cannot colour the map"):
         coloured = table.assign(group=ws.map_colours(table, candidates, session.selections(),
                                                      by=view.color, **extra))

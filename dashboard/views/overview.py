@@ -13,7 +13,7 @@ import streamlit as st
 from analysis import workspace as ws
 from analysis.scoring.file_rank import FILE_RANK, rank_label, say_rank
 from analysis.workspace import review as rv
-from dashboard import charts, sampling, session, ui
+from dashboard import charts, judging, sampling, session, ui
 
 view = session.view()
 st.title("Overview")
@@ -45,7 +45,9 @@ cols[4].metric("Strategies compared", len(selections))
 
 data = tables(session.pool_key(), session.strategy_specs(), view.seed)
 
-st.subheader("False negatives, estimated from reviews")
+st.subheader("False negatives among the negatives")
+share_slot = st.container()  # the share before any review, filled last (its bootstrap takes
+                             # seconds on a large sample; the rest of the page shows meanwhile)
 with ui.reported("Cannot read the review decisions"):
     for line in rv.estimate_lines(session.reviews(), session.candidates(), selections):
         st.text(line)
@@ -74,3 +76,5 @@ st.caption("Sequential counts, as sentence-transformers prints them: each filter
            "than asked (never padded with random documents).")
 st.dataframe(data["filters"].assign(rule=[say_rank(str(r), rank) for r in data["filters"]["rule"]]),
              hide_index=True)
+with share_slot:
+    judging.fn_share_lines()

@@ -19,7 +19,7 @@ from analysis.false_negatives.queue import ReviewQueue
 from analysis.false_negatives.signals import SIGNAL_RULES
 from analysis.scoring.file_rank import rank_label
 from analysis.workspace import review as rv
-from dashboard import sampling, session, ui
+from dashboard import judging, sampling, session, ui
 
 KEYS = [("false_negative", "False negative", "f"), ("true_negative", "True negative", "t"),
         ("unsure", "Unsure", "u"), ("skip", "Skip", "s")]
@@ -28,12 +28,14 @@ st.title("Review")
 sampling.caption()
 candidates = session.candidates()
 store = session.reviews()
-state_key = f"review_queue:{session.pool_key()}:{store.path}"
+judging.panel(key="review")
+state_key = f"review_queue:{session.pool_key()}:{store.path}:{judging.applied()}"  # a judge: new risk
 if state_key not in st.session_state:
-    table = rv.queue_table(session.suspects())
+    table = rv.queue_table(judging.suspects())
     with ui.reported("Cannot read the review decisions"):
         known = store.all()
-    st.session_state[state_key] = ReviewQueue(table, known=known, seed=session.view().seed)
+    st.session_state[state_key] = ReviewQueue(table, known=known, seed=session.view().seed,
+                                              prior_share=judging.prior_share())
 queue: ReviewQueue = st.session_state[state_key]
 table = queue.signals
 
@@ -77,6 +79,7 @@ cols[1].metric("False negatives found", counts["found"])
 cols[2].metric("Model precision (p >= 0.5)",
                "-" if np.isnan(counts["precision"]) else f"{counts['precision']:.0%}")
 cols[3].metric("Model refits", counts["refits"])
+share_slot = st.container()  # the share before review: filled last, so the item shows first
 with ui.reported("Cannot read the review decisions"):
     for line in rv.estimate_lines(store, candidates, keys=queue.keys,
                                   masks={strategy: chosen} if chosen is not None else None):
@@ -85,6 +88,8 @@ with ui.reported("Cannot read the review decisions"):
 if row is None:
     st.info("Nothing left to review under these filters.")
     shortcut_button("Undo", "z", on_click=act, args=("undo", "", ""), key="review_undo")
+    with share_slot:
+        judging.fn_share_lines(ask=True)
     st.stop()
 shown = rv.item(candidates, table, row)
 buttons = st.columns(len(KEYS) + 1)
@@ -109,9 +114,12 @@ with pos_col:
 with neg_col:
     st.caption(f"Negative {shown['did']}: is it a false negative?")
     st.markdown(rv.highlighted(shown["document"], words))
-st.text(f"{rank_label(candidates)} {shown['rank']} · score {shown['score']:.4f} · gap {shown['gap']:.4f} · "
+judge = f" · judge {table['judge'].iat[row]:.4f}" if "judge" in table else ""
+st.text(f"{rank_label(candidates)} {shown['rank']} · score {shown['score']:.4f} · gap {shown['gap']:.4f}{judge} · "
         f"probability {queue.prob[row]:.1%}")
 st.text("signals: " + ", ".join(f"{k} {v:.2f}" for k, v in shown["signals"].items() if not np.isnan(v)))
 with st.expander("What the signals mean"):
     for name in [*shown["signals"], "risk"]:
         st.text(f"{name}: {SIGNAL_RULES.get(name, '')}")
+with share_slot:
+    judging.fn_share_lines(ask=True)
