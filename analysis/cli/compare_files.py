@@ -48,7 +48,7 @@ def build(args, *, progress=None):
     from analysis.measure import yardstick
     from analysis.measure.file_match import open_files
     from analysis.model import DataError
-    from analysis.workspace.compare_files import compare
+    from analysis.workspace.compare_files import compare, parse_strategy
 
     union = open_files(list(args.pool), sample=args.sample or 0, seed=args.seed)
     spec = yardstick.parse(args.yardstick, union.names)
@@ -57,7 +57,7 @@ def build(args, *, progress=None):
         print(f"yardstick {spec.text()}: {texts:,} texts, {cached:,} cached; "
               f"{estimate.describe()}", file=sys.stderr)
     measured = yardstick.measure(union, spec, progress=progress)
-    strategies = {label: _parse_spec(label, args.num_negatives)
+    strategies = {label: parse_strategy(label, args.num_negatives)
                   for label in dict.fromkeys(args.strategy or [])}
     given = miners(args.miner)
     unknown = set(given) - set(union.names)
@@ -66,17 +66,6 @@ def build(args, *, progress=None):
                         f"({', '.join(union.names)})", field="miner")
     return union, measured, compare(union, measured, strategies=strategies, seed=args.seed,
                                     miners=given)
-
-
-def _parse_spec(spec: str, num_negatives: int | None):
-    """``NAME[:KEY=VALUE,...]`` -> a strategy, as ``compare`` parses it (kept here: no circle)."""
-    from analysis.strategies import create, parse_params
-
-    name, _, rest = spec.partition(":")
-    settings = parse_params(name.strip(), [item for item in rest.split(",") if item.strip()])
-    if num_negatives is not None:
-        settings.setdefault("num_negatives", num_negatives)
-    return create(name.strip(), **settings)
 
 
 def run_files(args) -> int:

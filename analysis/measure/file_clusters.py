@@ -83,3 +83,16 @@ def js_matrix(selections: dict, doc_of_row: np.ndarray, clusters: np.ndarray) ->
             else:
                 m[i, j] = m[j, i] = np.nan
     return pd.DataFrame(m, index=pd.Index(names, name="selection"), columns=names)
+
+
+def top_shares(long: pd.DataFrame, *, top: int = TOP) -> pd.DataFrame:
+    """:func:`share_table` from a long ``source, cluster, negatives`` table (the strategies'
+    ``cluster_distribution``): clusters by total size, the first ``top``, then ``other``."""
+    counts = long.pivot_table(index="source", columns="cluster", values="negatives",
+                              aggfunc="sum", fill_value=0, sort=False)
+    order = counts.sum().sort_values(ascending=False, kind="stable").index
+    shares = counts.div(counts.sum(axis=1).replace(0, 1), axis=0)
+    out = shares[order[:top]].rename(columns=lambda c: f"c{c}")
+    if len(order) > top:
+        out["other"] = shares[order[top:]].sum(axis=1)
+    return out

@@ -34,6 +34,7 @@ import pandas as pd
 from analysis.model import DataError, NegativeSet
 
 ID_AGREEMENT = 0.9
+AUTO_SAMPLE, LARGE_FILE = -1, 20_000
 _SPACE = re.compile(r"\s+")
 
 
@@ -182,7 +183,11 @@ def match_files(named: dict[str, NegativeSet], *, paths: dict[str, str] | None =
         reports.append(FileMatch(name, int(present.sum()), int(((qhow == 0) & present).sum()),
                                  int(((qhow == 1) & present).sum()), int(((qhow == 2) & present).sum()),
                                  int((frame["label"] == 0).sum()), int(repeated.sum()), q_agree))
-    return _assemble(frames, reports, queries, docs, paths or {})
+    union = _assemble(frames, reports, queries, docs, paths or {})
+    note = next(iter(named.values())).meta.get("query_sample")
+    if note:
+        union.nset.meta["query_sample"] = note
+    return union
 
 
 def _assemble(frames, reports, queries: _Keys, docs: _Keys, paths: dict) -> FileUnion:
@@ -219,7 +224,8 @@ def _assemble(frames, reports, queries: _Keys, docs: _Keys, paths: dict) -> File
 def open_files(paths: list[str], *, formats: list[str | None] | None = None, sample: int = 0,
                seed: int = 0) -> FileUnion:
     """Load and match files; each is named by its file name (made unique when two share one).
-    ``sample`` > 0 keeps a seeded random sample of the first file's queries
+    ``sample`` > 0 keeps a seeded random sample of the first file's queries (``AUTO_SAMPLE``:
+    2,000 when the first file has more than 20,000, else all)
     (``analysis.measure.query_sample``) and, of every other file, the queries matching them by
     id or text, so only those are matched."""
     from analysis.formats import load
@@ -233,6 +239,10 @@ def open_files(paths: list[str], *, formats: list[str | None] | None = None, sam
         while name in named:
             name = f"{Path(path).parent.name}/{name}" if "/" not in name else name + "'"
         named[name], where[name] = load(path, format=fmt), str(path)
+    if sample == AUTO_SAMPLE:  # the app's rule: a sample of 2,000 above 20,000 queries
+        from analysis.measure.query_sample import DEFAULT_SAMPLE
+
+        sample = DEFAULT_SAMPLE if len(next(iter(named.values())).queries) > LARGE_FILE else 0
     if sample:
         named = sample_files(named, sample, seed=seed)
     return match_files(named, paths=where)

@@ -63,6 +63,17 @@ class FileComparison:
                 "calls": self.calls, "reports": self.reports, "notes": self.measured.notes}
 
 
+def parse_strategy(spec: str, num_negatives: int | None = None):
+    """``NAME[:KEY=VALUE,...]`` -> a strategy, as ``compare --strategy`` parses it."""
+    from analysis.strategies import create, parse_params
+
+    name, _, rest = spec.partition(":")
+    settings = parse_params(name.strip(), [item for item in rest.split(",") if item.strip()])
+    if num_negatives is not None:
+        settings.setdefault("num_negatives", num_negatives)
+    return create(name.strip(), **settings)
+
+
 def strategy_pool(union, measured):
     """The union candidates as a pool strategies draw from: yardstick score and rank."""
     pairs = union.nset.pairs
@@ -73,10 +84,33 @@ def strategy_pool(union, measured):
                                               rank=rank, source="pool"))
 
 
+@dataclass
+class Prepared:
+    """What every selection is judged by, computed once per (files, yardstick): per union pair
+    the yardstick columns, the false-negative risk, the lexical witness; document clusters."""
+
+    union: object
+    measured: object
+    columns: pd.DataFrame
+    fn: pd.DataFrame
+    lexical: np.ndarray
+    clusters: np.ndarray | None
+    basis: str
+
+
+def prepare(union, measured, *, seed: int = 0, clusters: bool = True) -> Prepared:
+    doc_clusters, basis = (file_clusters.doc_clusters(union.nset.docs["text"], seed=seed,
+                                                      embeddings=measured.doc_embeddings)
+                           if clusters else (None, ""))
+    return Prepared(union, measured, file_metrics.candidate_columns(union, measured),
+                    fn_columns(union, measured), _lexical(union), doc_clusters, basis)
+
+
 def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
-            miners: dict[str, str] | None = None, clusters: bool = True) -> FileComparison:
-    columns = file_metrics.candidate_columns(union, measured)
-    fn = fn_columns(union, measured)
+            miners: dict[str, str] | None = None, clusters: bool = True,
+            prepared: Prepared | None = None) -> FileComparison:
+    prep = prepared or prepare(union, measured, seed=seed, clusters=clusters)
+    columns, fn, doc_clusters = prep.columns, prep.fn, prep.clusters
     selections = {name: rows for name, rows in union.negatives.items()}
     kinds = {name: "file" for name in selections}
     qcode = columns["q"].to_numpy()
@@ -90,15 +124,12 @@ def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
             selections[label], kinds[label] = np.asarray(chosen.rows, dtype=np.int64), "strategy"
             held[label] = np.unique(qcode)
             reports[label] = chosen.report.lines()
-    reference = measured.reference
-    doc_clusters, basis = (file_clusters.doc_clusters(union.nset.docs["text"], embeddings=measured.doc_embeddings,
-                                                      seed=seed) if clusters else (None, ""))
-    lexical = _lexical(union)
     padding, siblings, records = {}, {}, []
     only = file_metrics.only_here(selections, list(union.negatives))
     for name, rows in selections.items():
-        padding[name] = file_metrics.padding_mask(columns["rank"].to_numpy()[rows], reference=reference,
-                                                  lexical=lexical[rows])
+        padding[name] = file_metrics.padding_mask(columns["rank"].to_numpy()[rows],
+                                                  reference=measured.reference,
+                                                  lexical=prep.lexical[rows])
         siblings[name] = file_metrics.sibling_kind(union, rows, doc_embeddings=measured.doc_embeddings)
         record = {"name": name, "kind": kinds[name]}
         record.update(file_metrics.summary_row(columns, rows, clusters=doc_clusters))
@@ -110,9 +141,8 @@ def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
         records.append(record)
     table = pd.DataFrame.from_records(records)
     overlap = file_metrics.overlap_table(columns, selections, held)
-    calls = _calls(miners or {})
     return FileComparison(union, measured, columns, fn, selections, kinds, padding, siblings, table,
-                          overlap, doc_clusters, basis, calls, reports)
+                          overlap, doc_clusters, prep.basis, _calls(miners or {}), reports)
 
 
 def _lexical(union) -> np.ndarray:

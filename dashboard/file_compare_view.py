@@ -1,0 +1,146 @@
+"""The Compare page when several files are open: which is harder, which overlaps, which is
+padded, which holds sibling positives, all on one stated yardstick (issue 26)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from analysis import workspace as ws
+from analysis.strategies import registry
+from dashboard import charts, file_charts, multi, session, ui
+
+ROWS = {  # metric -> (label, format)
+    "kind": ("selection of", "{}"), "queries": ("queries", "{:,}"), "negatives": ("negatives", "{:,}"),
+    "median_rank": ("median rank (yardstick)", "{:,.0f}"), "mean_rank": ("mean rank", "{:,.1f}"),
+    "median_gap": ("median gap s_pos - s_neg", "{:.3f}"), "fn_suspects": ("false-negative suspects", "{:,}"),
+    "fn_share_est": ("estimated false-negative share", "{:.1%}"),
+    "sibling_positives": ("sibling positives", "{:,}"), "padding": ("padding (random filler)", "{:,}"),
+    "padding_share": ("padding share", "{:.1%}"), "distinct_share": ("distinct docs / negatives", "{:.2f}"),
+    "max_reuse": ("most queries one doc serves", "{:,}"), "cluster_entropy": ("cluster entropy (bits)", "{:.2f}"),
+    "only_here": ("negatives no other file has", "{:,}"),
+}
+
+
+def _yardstick_picker(names: list[str]) -> None:
+    current = session.view()
+    options = ["model"] + [f"file:{n}" for n in names] + ["pool:", "model:", "cross-encoder:"]
+    labels = {"model": "packaged all-MiniLM-L6-v2 scores the union's pairs", "pool:": "a pool Parquet ...",
+              "model:": "another bi-encoder ...", "cross-encoder:": "a cross-encoder ..."}
+    text = multi.spec_text()
+    kind = text if text in options else text.split(":", 1)[0] + ":"
+    left, right = st.columns([2, 3])
+    chosen = left.selectbox("Yardstick", options, index=options.index(kind) if kind in options else 0,
+                            format_func=lambda o: labels.get(o, f"the scores in {o[5:]}"),
+                            help="The files' own scores come from different models: every rank and gap "
+                                 "below is measured on this one scorer.")
+    if chosen.endswith(":"):
+        value = right.text_input("Path or model name", value=text.split(":", 1)[1] if ":" in text else "")
+        current.yardstick = chosen + value.strip() if value.strip() else current.yardstick
+    else:
+        current.yardstick = "" if chosen == "model" else chosen
+
+
+def _encode_offer() -> None:
+    texts, cached, estimate = multi.need()
+    st.info(f"The yardstick {multi.spec_text()} needs the embeddings of the union's {texts:,} texts: "
+            f"{cached:,} are cached; {estimate.describe()}. Nothing is encoded until you press the button.")
+    if st.button("Encode the texts", type="primary", key="files_encode"):
+        st.session_state[f"encode:{multi.spec_text()}"] = True
+        st.rerun()
+
+
+def _metrics(cmp) -> pd.DataFrame:
+    table = cmp.table.set_index("name")
+    out = {}
+    for key, (label, fmt) in ROWS.items():
+        if key in table.columns:
+            out[label] = [fmt.format(v) if v == v else "n/a" for v in table[key]]
+    return pd.DataFrame(out, index=table.index).T
+
+
+def render() -> None:
+    st.title("Compare files")
+    union = multi.union()
+    with st.expander(f"Match report: {union.report.common_queries:,} of {union.report.union_queries:,} "
+                     "queries are in every file", expanded=False):
+        for line in union.report.lines():
+            st.text(line)
+    _yardstick_picker(union.names)
+    names = st.multiselect("Strategies over the union of candidates (optional)", list(registry()),
+                           key="files_strategies",
+                           help="Each re-samples the union's candidates on the yardstick's scores.")
+    cmp = multi.comparison()
+    if cmp is None:
+        _encode_offer()
+        st.stop()
+    note = cmp.statement
+    st.caption(note + (" · " + " · ".join(cmp.measured.notes) if cmp.measured.notes else ""))
+    st.subheader("Metrics")
+    st.table(_metrics(cmp))
+    st.caption("padding: negatives far below the file's own candidate range (3x its median "
+               "yardstick rank), the signature of random filler; sibling positives: negatives "
+               "another file labels positive for the query, or near-copies of a positive; "
+               "false-negative share: the mean risk of the negatives.")
+    rank_col, gap_col = st.columns(2)
+    rank_col.plotly_chart(charts.ecdf(ws.ecdf_table(cmp.values("rank")), x="rank on the yardstick "
+                                      "(positives included)", title=file_charts._title("Rank ECDF", note),
+                                      groups=list(cmp.selections)), key="files_rank_ecdf")
+    gap_col.plotly_chart(charts.ecdf(ws.ecdf_table(cmp.values("gap")), x="gap = s_pos - s_neg on the yardstick",
+                                     title=file_charts._title("Gap ECDF", note),
+                                     groups=list(cmp.selections)), key="files_gap_ecdf")
+    left, right = st.columns(2)
+    left.plotly_chart(file_charts.matrix(file_charts.jaccard_matrix(cmp.overlap, list(cmp.selections)),
+                                         title="Overlap: Jaccard of (query, negative) pairs",
+                                         note="over the queries both hold"), key="files_jaccard")
+    if cmp.clusters is not None:
+        right.plotly_chart(file_charts.matrix(cmp.js(), title="Cluster distributions: Jensen-Shannon",
+                                              note="0 = the same spread, 1 = disjoint"), key="files_js")
+        st.plotly_chart(file_charts.share_heatmap(cmp.cluster_shares(), title="Where the negatives fall: "
+                                                  "share per document cluster", note=note,
+                                                  basis=cmp.cluster_basis and _basis(cmp.cluster_basis)),
+                        key="files_clusters")
+    _flags(cmp)
+    _calls(union.names)
+
+
+def _basis(key: str) -> str:
+    from analysis.measure.file_clusters import BASES
+
+    return BASES[key]
+
+
+def _flags(cmp) -> None:
+    st.subheader("Padding and sibling positives")
+    nset = cmp.union.nset
+    qtext, dtext = nset.queries["text"].astype(str).to_numpy(), nset.docs["text"].astype(str).to_numpy()
+    name = st.selectbox("Show the flagged negatives of", list(cmp.selections), key="files_flag_of")
+    rows = cmp.selections[name]
+    flag = pd.Series("", index=range(len(rows)), dtype=object)
+    flag[cmp.padding[name]] = "padding"
+    sib = cmp.siblings[name] != ""
+    flag[sib] = "sibling (" + pd.Series(cmp.siblings[name][sib]).to_numpy() + ")"
+    picked = flag != ""
+    shown = pd.DataFrame({"flag": flag[picked].to_numpy(),
+                          "rank": cmp.columns["rank"].to_numpy()[rows][picked.to_numpy()],
+                          "query": qtext[cmp.columns["q"].to_numpy()[rows][picked.to_numpy()]],
+                          "negative": dtext[cmp.columns["d"].to_numpy()[rows][picked.to_numpy()]]})
+    st.caption(f"{int(picked.sum()):,} of {len(rows):,} negatives of {name} are flagged")
+    st.dataframe(shown.head(500), hide_index=True, width="stretch")
+
+
+def _calls(names: list[str]) -> None:
+    st.subheader("What each file's settings imply")
+    st.caption("Say how a file was mined, in its miner's words, e.g. "
+               "sentence-transformers:range_min=10,relative_margin=0.05,num_negatives=5 or "
+               "flagembedding:range_for_sampling=10-210,negative_number=15.")
+    given = st.session_state.setdefault("files_miners", {})
+    for name in names:
+        given[name] = st.text_input(f"How {name} was mined", value=given.get(name, ""), key=f"miner:{name}")
+    with ui.reported("Miner settings"):
+        calls = multi.comparison().calls
+    for name, call in calls.items():
+        st.text(f"{name}: the {call['miner']} call")
+        st.code(call["call"], language="python" if call["miner"] != "flagembedding" else "bash")
+        for line in call["differences"][:3]:
+            st.caption("- " + line)
