@@ -22,8 +22,8 @@ def _wrap(label: str, width: int = 22) -> str:
     return "<br>".join(textwrap.wrap(str(label), width)) or str(label)
 
 
-def _title(title: str, note: str | None) -> str:
-    return f"{title}<br><sup>{note}</sup>" if note else title
+def _title(title: str, note: str | None, width: int = 80) -> str:
+    return f"{title}<br><sup>{'<br>'.join(textwrap.wrap(note, width))}</sup>" if note else title
 
 
 def share_heatmap(table: pd.DataFrame, *, title: str, note: str | None = None,
@@ -45,15 +45,20 @@ def share_heatmap(table: pd.DataFrame, *, title: str, note: str | None = None,
                   margin=dict(l=10, r=10, t=70, b=10))
 
 
+def _short(label: str, width: int = 22) -> str:
+    label = str(label)
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
 def matrix(table: pd.DataFrame, *, title: str, note: str | None = None, zmax: float = 1.0) -> object:
     z = table.to_numpy(dtype=np.float64)
-    labels = [_wrap(c, 18) for c in table.columns]
+    labels = [_short(c) for c in table.columns]
     trace = dict(type="heatmap", z=z, x=labels, y=labels, zmin=0, zmax=zmax, colorscale=BLUES,
                  text=np.round(z, 2), texttemplate="%{text}", colorbar=dict(thickness=12),
                  hovertemplate="%{y} / %{x}: %{z:.3f}<extra></extra>")
     return figure([trace], x="", y="", title=_title(title, note), height=120 + 70 * len(labels),
                   yaxis=dict(autorange="reversed", automargin=True),
-                  xaxis=dict(automargin=True, tickangle=0), margin=dict(l=10, r=10, t=70, b=10))
+                  xaxis=dict(automargin=True, tickangle=-30), margin=dict(l=10, r=10, t=70, b=10))
 
 
 def jaccard_matrix(overlap: pd.DataFrame, names: list[str]) -> pd.DataFrame:

@@ -3,6 +3,7 @@ padded, which holds sibling positives, all on one stated yardstick (issue 26).""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -25,7 +26,7 @@ ROWS = {  # metric -> (label, format)
 def _yardstick_picker(names: list[str]) -> None:
     current = session.view()
     options = ["model"] + [f"file:{n}" for n in names] + ["pool:", "model:", "cross-encoder:"]
-    labels = {"model": "packaged all-MiniLM-L6-v2 scores the union's pairs", "pool:": "a pool Parquet ...",
+    labels = {"model": "all-MiniLM-L6-v2 (packaged)", "pool:": "a pool Parquet ...",
               "model:": "another bi-encoder ...", "cross-encoder:": "a cross-encoder ..."}
     text = multi.spec_text()
     kind = text if text in options else text.split(":", 1)[0] + ":"
@@ -73,9 +74,11 @@ def render() -> None:
     cmp = multi.comparison()
     if cmp is None:
         _encode_offer()
-        st.stop()
+        return
     note = cmp.statement
     st.caption(note + (" · " + " · ".join(cmp.measured.notes) if cmp.measured.notes else ""))
+    for line in verdict(cmp):
+        st.markdown("- " + line)  # names only: file names and numbers, never data text
     st.subheader("Metrics")
     st.table(_metrics(cmp))
     st.caption("padding: negatives far below the file's own candidate range (3x its median "
@@ -83,12 +86,18 @@ def render() -> None:
                "another file labels positive for the query, or near-copies of a positive; "
                "false-negative share: the mean risk of the negatives.")
     rank_col, gap_col = st.columns(2)
-    rank_col.plotly_chart(charts.ecdf(ws.ecdf_table(cmp.values("rank")), x="rank on the yardstick "
-                                      "(positives included)", title=file_charts._title("Rank ECDF", note),
-                                      groups=list(cmp.selections)), key="files_rank_ecdf")
-    gap_col.plotly_chart(charts.ecdf(ws.ecdf_table(cmp.values("gap")), x="gap = s_pos - s_neg on the yardstick",
-                                     title=file_charts._title("Gap ECDF", note),
-                                     groups=list(cmp.selections)), key="files_gap_ecdf")
+    ranks = cmp.values("rank")
+    top = max((float(np.nanmax(v)) for v in ranks.values() if len(v)), default=1.0)
+    rank_fig = charts.ecdf(ws.ecdf_table(ranks, grid=np.unique(np.geomspace(1, max(top, 2), 200).round())),
+                           x="rank on the yardstick (log scale, positives included)",
+                           title=file_charts._title("Rank ECDF", note, 60), groups=list(cmp.selections))
+    rank_fig.update_xaxes(type="log")
+    rank_fig.update_layout(margin=dict(t=90))
+    rank_col.plotly_chart(rank_fig, key="files_rank_ecdf")
+    gap_fig = charts.ecdf(ws.ecdf_table(cmp.values("gap")), x="gap = s_pos - s_neg on the yardstick",
+                          title=file_charts._title("Gap ECDF", note, 60), groups=list(cmp.selections))
+    gap_fig.update_layout(margin=dict(t=90))
+    gap_col.plotly_chart(gap_fig, key="files_gap_ecdf")
     left, right = st.columns(2)
     left.plotly_chart(file_charts.matrix(file_charts.jaccard_matrix(cmp.overlap, list(cmp.selections)),
                                          title="Overlap: Jaccard of (query, negative) pairs",
@@ -104,6 +113,28 @@ def render() -> None:
     _calls(union.names)
 
 
+def _md(name: str) -> str:
+    return "`" + str(name).replace("`", "'") + "`"
+
+
+def verdict(cmp) -> list[str]:
+    """One line each: which is harder, which overlaps, which is padded, which holds siblings."""
+    t = cmp.table.set_index("name")
+    out = [f"**Hardest** (lowest median rank on the yardstick): {_md(t['median_rank'].idxmin())} "
+           f"({t['median_rank'].min():,.0f}); easiest: {_md(t['median_rank'].idxmax())} "
+           f"({t['median_rank'].max():,.0f})"]
+    if len(cmp.overlap):
+        top = cmp.overlap.sort_values("jaccard", ascending=False).iloc[0]
+        out.append(f"**Most overlap**: {_md(top['a'])} and {_md(top['b'])} (Jaccard {top['jaccard']:.2f})")
+    padded = t[t["padding"] > 0].sort_values("padding_share", ascending=False)
+    out.append("**Padded**: " + (", ".join(f"{_md(n)} ({r.padding:,}, {r.padding_share:.0%})"
+                                           for n, r in padded.iterrows()) or "none"))
+    sib = t[t["sibling_positives"] > 0]
+    out.append("**Sibling positives**: " + (", ".join(f"{_md(n)} ({r.sibling_positives:,})"
+                                                       for n, r in sib.iterrows()) or "none"))
+    return out
+
+
 def _basis(key: str) -> str:
     from analysis.measure.file_clusters import BASES
 
@@ -114,7 +145,10 @@ def _flags(cmp) -> None:
     st.subheader("Padding and sibling positives")
     nset = cmp.union.nset
     qtext, dtext = nset.queries["text"].astype(str).to_numpy(), nset.docs["text"].astype(str).to_numpy()
-    name = st.selectbox("Show the flagged negatives of", list(cmp.selections), key="files_flag_of")
+    counts = {n: int(cmp.padding[n].sum() + (cmp.siblings[n] != "").sum()) for n in cmp.selections}
+    names = sorted(cmp.selections, key=lambda n: -counts[n])  # the most flagged first
+    name = st.selectbox("Show the flagged negatives of", names, key="files_flag_of",
+                        format_func=lambda n: f"{n} ({counts[n]:,} flagged)")
     rows = cmp.selections[name]
     flag = pd.Series("", index=range(len(rows)), dtype=object)
     flag[cmp.padding[name]] = "padding"

@@ -18,7 +18,7 @@ def render() -> None:
     if cmp is None:
         st.info("Pick the yardstick on the Compare page first (it encodes nothing until asked).")
         st.page_link("views/compare.py", label="Compare", icon=":material/compare_arrows:")
-        st.stop()
+        return
     st.caption(cmp.statement)
     names = list(cmp.selections)
     left, mid = st.columns(2)

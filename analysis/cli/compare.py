@@ -21,7 +21,7 @@ SHOWN = ("negatives", "coverage", "short_queries", "mean_rank", "median_rank", "
 def register(subparsers) -> None:
     parser = subparsers.add_parser("compare", help="compare sampling strategies on one pool",
                                    description=__doc__.split("\n\n")[1])
-    parser.add_argument("pool", nargs="+", metavar="FILE",
+    parser.add_argument("pool", nargs="*", metavar="FILE",
                         help="a pool file (any file analysis.formats.load reads); two or more "
                              "mined files are compared side by side on one --yardstick")
     parser.add_argument("--strategy", action="append", metavar="NAME[:KEY=VALUE,...]",
@@ -58,11 +58,11 @@ def run(args) -> int:
     from analysis.measure.query_sample import sample_note
     from analysis.scoring.file_rank import candidate_counts
 
-    if len(args.pool) > 1:
+    if len(args.pool) > 1 or args.apply:
         from analysis.cli.compare_files import run_files
 
         return run_files(args)
-    if not args.strategy:
+    if not args.strategy or not args.pool:
         from analysis.model import DataError
 
         raise DataError("compare one file needs at least one --strategy (or give two or more "

@@ -8,7 +8,10 @@ share, diversity, padding and sibling positives, then the overlap of every two s
 pairs, encoding only texts not yet cached; the estimate is printed first), ``model:NAME``,
 ``file:NAME``, ``pool:PATH`` or ``cross-encoder:NAME``. ``--miner FILE=MINER:KEY=VALUE,...``
 says how a file was mined, and the implied ``mine_hard_negatives`` / ``hn_mine`` call is
-printed.
+printed. ``--export NAME [--fallback NAME] [--drop FLAGS] --out train.jsonl [--save-settings
+choice.json]`` writes NAME's negatives (flagged ones dropped; with a fallback, a query with a
+flagged negative takes the fallback's) as FlagEmbedding JSONL; ``--apply choice.json --out
+train.jsonl`` writes the same bytes again from the settings file.
 """
 
 from __future__ import annotations
@@ -29,6 +32,17 @@ def add_file_options(parser) -> None:
     parser.add_argument("--miner", action="append", default=[], metavar="FILE=MINER:KEY=VALUE,...",
                         help="how FILE was mined, e.g. A.jsonl=sentence-transformers:range_min=10,"
                              "relative_margin=0.05 or B.jsonl=flagembedding:range_for_sampling=10-210")
+
+
+    parser.add_argument("--export", metavar="NAME", help="with several files: write NAME's negatives "
+                        "(a file's name or a --strategy) to --out")
+    parser.add_argument("--fallback", metavar="NAME", help="queries with a flagged negative take "
+                        "this selection's negatives instead")
+    parser.add_argument("--drop", default="padding,sibling,suspect", metavar="FLAGS",
+                        help="flags left out of the export (default padding,sibling,suspect; '' none)")
+    parser.add_argument("--out", metavar="train.jsonl", help="training data to write")
+    parser.add_argument("--save-settings", metavar="choice.json", help="the settings file of the export")
+    parser.add_argument("--apply", metavar="choice.json", help="re-make an export from its settings file")
 
 
 def miners(items: list[str]) -> dict[str, str]:
@@ -69,7 +83,34 @@ def build(args, *, progress=None):
 
 
 def run_files(args) -> int:
+    from pathlib import Path
+
+    from analysis.model import DataError
+    from analysis.workspace import file_export
+
+    if args.apply or args.export:
+        if not args.out:
+            raise DataError("--export and --apply need --out train.jsonl", field="out")
+    if args.apply:
+        text = file_export.apply_choice(args.apply)
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out} from {args.apply}")
+        return 0
     union, measured, result = build(args)
+    if args.export:
+        drop = [f for f in args.drop.split(",") if f.strip()]
+        rows, counts = file_export.choose(result, args.export, fallback=args.fallback, drop=drop)
+        text = file_export.training_lines(result, rows)
+        Path(args.out).write_text(text, encoding="utf-8")
+        if args.save_settings:
+            doc = file_export.choice_settings(result, primary=args.export, fallback=args.fallback,
+                                              drop=drop, seed=args.seed, sample=args.sample or 0,
+                                              strategies=list(dict.fromkeys(args.strategy or [])),
+                                              text=text)
+            Path(args.save_settings).write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        print(f"wrote {counts['negatives']:,} negatives to {args.out} ({counts['dropped']:,} flagged "
+              f"left out, {counts['queries_from_fallback']:,} queries from the fallback)")
+        return 0
     if args.json:
         print(json.dumps(result.as_json(), ensure_ascii=False))
         return 0

@@ -23,6 +23,7 @@ if multi.active():  # several mined files: side by side on one yardstick (issue 
     from dashboard import file_compare_view
 
     file_compare_view.render()
+    session.write_url()  # st.stop() below ends the run before app.py writes it
     st.stop()
 view = session.view()
 st.title("Compare strategies")

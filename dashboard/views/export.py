@@ -23,6 +23,7 @@ if multi.active():  # several mined files: export one file's negatives, or a mix
     from dashboard import file_export_view
 
     file_export_view.render()
+    session.write_url()  # st.stop() below ends the run before app.py writes it
     st.stop()
 view = session.view()
 st.title("Export")
