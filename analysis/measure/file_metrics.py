@@ -8,9 +8,10 @@ file's positives) and ``gap = s_pos - score``.
 
 - **Padding** (:func:`padding_mask`): a negative far below the selection's own candidate range,
   the signature of random filler (FlagEmbedding's ``hn_mine`` pads a short query with random
-  corpus passages). The range is the selection's median yardstick rank ``m`` (robust while
-  fewer than half of its negatives are filler); a negative is padding when its rank exceeds
-  ``PAD_FACTOR * m`` and ``m + PAD_MIN_RANKS``, and, on a rank over a corpus (the union's
+  corpus passages). The range is the selection's lower-quartile yardstick rank ``m`` (robust
+  while fewer than three quarters of its negatives are filler: hn_mine pads short queries to
+  ``negative_number``, so filler can be near half of a query's negatives); a negative is padding
+  when its rank exceeds ``PAD_FACTOR * m`` and ``m + PAD_MIN_RANKS``, and, on a rank over a corpus (the union's
   documents, a pool), lies below the top ``PAD_DEPTH`` of it.
 - **Sibling positives** (:func:`sibling_kind`): a negative that another file labels positive
   for the same query (``labelled``), whose text equals one of the query's positives after
@@ -32,10 +33,12 @@ import pandas as pd
 from analysis.measure.compare import _mean_entropy
 from analysis.measure.file_match import normalise_texts
 
-PAD_FACTOR = 3.0
+PAD_FACTOR = 4.0
+PAD_QUANTILE = 25
 PAD_MIN_RANKS = 10
 PAD_DEPTH = 0.05
 LEXICAL_MINED = 0.1
+OWN_MADS = 4.0
 NEAR_JACCARD = 0.6
 NEAR_COSINE = 0.95
 SUSPECT_RATIO = 0.95
@@ -56,7 +59,8 @@ def candidate_columns(union, measured) -> pd.DataFrame:
 
 
 def padding_mask(rank: np.ndarray, *, reference: int | None = None,
-                 lexical: np.ndarray | None = None) -> np.ndarray:
+                 lexical: np.ndarray | None = None, shared: np.ndarray | None = None,
+                 own: np.ndarray | None = None) -> np.ndarray:
     """Which of a selection's negatives are padding, from their yardstick ranks (module rules);
     ``reference``: the size of the ranked corpus (None: ranks among the query's candidates);
     ``lexical``: each negative's BM25 over its query's positive's (NaN: unknown)."""
@@ -64,7 +68,7 @@ def padding_mask(rank: np.ndarray, *, reference: int | None = None,
     known = rank[~np.isnan(rank)]
     if not len(known):
         return np.zeros(len(rank), dtype=bool)
-    m = float(np.median(known))
+    m = float(np.percentile(known, PAD_QUANTILE))
     out = (rank > PAD_FACTOR * m) & (rank > m + PAD_MIN_RANKS)
     if reference:
         out &= rank > PAD_DEPTH * reference
@@ -74,6 +78,16 @@ def padding_mask(rank: np.ndarray, *, reference: int | None = None,
         floor = float(np.percentile(shallow, 10)) if len(shallow) else 0.0
         if floor >= LEXICAL_MINED:
             out &= ~(lexical >= floor / 2)
+    if shared is not None:
+        out &= ~np.asarray(shared, dtype=bool)
+    if own is not None:
+        own = np.asarray(own, dtype=np.float64)
+        known = own[~np.isnan(own)]
+        if len(known) > 2:
+            mid = float(np.median(known))
+            mad = float(np.median(np.abs(known - mid)))
+            if mad > 0:
+                out &= ~(own >= mid - OWN_MADS * mad)   # NaN compares False: stays a candidate
     return out
 
 

@@ -126,10 +126,15 @@ def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
             reports[label] = chosen.report.lines()
     padding, siblings, records = {}, {}, []
     only = file_metrics.only_here(selections, list(union.negatives))
+    held_by = np.zeros(len(columns), dtype=np.int64)   # how many files hold each row as a negative
+    for name in union.negatives:
+        held_by[union.negatives[name]] += 1
     for name, rows in selections.items():
-        padding[name] = file_metrics.padding_mask(columns["rank"].to_numpy()[rows],
-                                                  reference=measured.reference,
-                                                  lexical=prep.lexical[rows])
+        mine = 1 if kinds[name] == "file" else 0
+        padding[name] = file_metrics.padding_mask(
+            columns["rank"].to_numpy()[rows], reference=measured.reference,
+            lexical=prep.lexical[rows], shared=held_by[rows] > mine,
+            own=union.own_scores[name][rows] if name in union.own_scores else None)
         siblings[name] = file_metrics.sibling_kind(union, rows, doc_embeddings=measured.doc_embeddings)
         record = {"name": name, "kind": kinds[name]}
         record.update(file_metrics.summary_row(columns, rows, clusters=doc_clusters))

@@ -65,9 +65,11 @@ def test_the_padded_file_is_padded_and_the_others_are_not(three, capsys):
     doc = run_json(capsys, *three)
     by = {s["name"]: s for s in doc["selections"]}
     planted = sum(1 for _ in open(SAMPLE_DATA / "compare" / "planted_padding.tsv")) - 1
-    assert by["flag_hn_mine_padded.jsonl"]["padding"] >= 0.9 * planted
-    assert by["st_margin_ntuple.jsonl"]["padding"] == 0
-    assert by["bm25_tevatron.jsonl"]["padding"] <= 0.02 * by["bm25_tevatron.jsonl"]["negatives"]
+    # every planted passage is in the padded file; the others hold none: their flags are wrong
+    flagged = by["flag_hn_mine_padded.jsonl"]["padding"]
+    wrong = by["st_margin_ntuple.jsonl"]["padding"] + by["bm25_tevatron.jsonl"]["padding"]
+    assert flagged >= 0.95 * planted          # recall (at most: some filler may be real)
+    assert flagged / (flagged + wrong) >= 0.9  # precision over the three files
 
 
 def test_export_then_apply_writes_the_same_bytes(three, tmp_path, capsys):

@@ -74,16 +74,23 @@ def test_hardness_gap_rank_and_diversity(two):
 
 
 def test_padding_far_below_the_selections_range():
-    rank = np.array([3, 5, 8, 9, 12, 400, 10, 7, 33, 950], dtype=float)
-    # median 8.5: padding beyond 25.5 (3x) and 18.5 (+10); in a corpus of 1,000 beyond 50 (5%)
+    rank = np.array([3, 5, 8, 9, 12, 400, 10, 7, 55, 950], dtype=float)
+    # lower quartile 7.25: padding beyond 29 (4x) and 17.25 (+10); in a corpus of 2,000
+    # also beyond 100 (5%)
     assert file_metrics.padding_mask(rank).tolist() == [False] * 5 + [True, False, False, True, True]
-    assert file_metrics.padding_mask(rank, reference=1000).tolist() == \
-        [False] * 5 + [True, False, False, False, True]
+    assert file_metrics.padding_mask(rank, reference=2000).tolist() == \
+        [False] * 5 + [True, False, False, False, True]            # 5% of 2,000: beyond 100
     # a lexically mined selection (every shallow negative shares terms): a deep one that also
     # shares them is a real negative, not filler
     lexical = np.array([.5, .6, .4, .5, .7, .05, .5, .6, .5, .45])
     assert file_metrics.padding_mask(rank, lexical=lexical).tolist() == \
         [False] * 5 + [True] + [False] * 4
+    # another file holds it, or the file's own score keeps it in the file's range: not filler
+    shared = np.zeros(10, dtype=bool)
+    shared[5] = True
+    assert file_metrics.padding_mask(rank, shared=shared).tolist() == [False] * 8 + [True, True]
+    own = np.array([.9, .8, .85, .82, .88, .86, .87, .84, .2, np.nan])  # median .855, MAD .02
+    assert file_metrics.padding_mask(rank, own=own).tolist() == [False] * 8 + [True, True]
 
 
 def test_sibling_kinds():
