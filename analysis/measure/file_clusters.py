@@ -37,12 +37,12 @@ def doc_clusters(texts: pd.Series, *, embeddings: np.ndarray | None = None, seed
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     try:
-        X = TfidfVectorizer(stop_words="english", max_features=20_000, dtype=np.float32,
+        X = TfidfVectorizer(stop_words="english", max_features=5_000, dtype=np.float32,
                             sublinear_tf=True).fit_transform(texts.astype(str).tolist())
     except ValueError:  # nothing but stop words
         return np.zeros(n, dtype=np.int32), "tfidf"
     model = MiniBatchKMeans(n_clusters=int(min(k, n)), random_state=seed, n_init=1,
-                            batch_size=2048, max_iter=50)
+                            batch_size=4096, max_iter=20)
     return model.fit_predict(X).astype(np.int32), "tfidf"
 
 

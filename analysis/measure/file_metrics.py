@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.measure.compare import _mean_entropy
-from analysis.measure.file_match import normalise_texts
+from analysis.measure.file_match import normalise_text
 
 PAD_FACTOR = 4.0
 PAD_QUANTILE = 25
@@ -112,7 +112,7 @@ def sibling_kind(union, rows: np.ndarray, *, doc_embeddings: np.ndarray | None =
 
     def norm(d: int) -> str:
         if d not in norm_cache:
-            norm_cache[d] = normalise_texts(pd.Series([texts[d]]))[0]
+            norm_cache[d] = normalise_text(texts[d])
         return norm_cache[d]
 
     def bigram(d: int) -> set:

@@ -96,14 +96,22 @@ class Prepared:
     lexical: np.ndarray
     clusters: np.ndarray | None
     basis: str
+    siblings: np.ndarray          # per union pair: '' / labelled / exact / near
 
 
 def prepare(union, measured, *, seed: int = 0, clusters: bool = True) -> Prepared:
+    from analysis.measure import file_lexical
+
     doc_clusters, basis = (file_clusters.doc_clusters(union.nset.docs["text"], seed=seed,
                                                       embeddings=measured.doc_embeddings)
                            if clusters else (None, ""))
+    bm25 = file_lexical.bm25_pairs(union)
+    everyone = np.unique(np.concatenate(list(union.negatives.values())))
+    siblings = np.full(len(union.nset.pairs), "", dtype=object)
+    siblings[everyone] = file_metrics.sibling_kind(union, everyone, doc_embeddings=measured.doc_embeddings)
     return Prepared(union, measured, file_metrics.candidate_columns(union, measured),
-                    fn_columns(union, measured), _lexical(union), doc_clusters, basis)
+                    fn_columns(union, measured, bm25=bm25), file_lexical.relative(union, bm25),
+                    doc_clusters, basis, siblings)
 
 
 def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
@@ -135,7 +143,7 @@ def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
             columns["rank"].to_numpy()[rows], reference=measured.reference,
             lexical=prep.lexical[rows], shared=held_by[rows] > mine,
             own=union.own_scores[name][rows] if name in union.own_scores else None)
-        siblings[name] = file_metrics.sibling_kind(union, rows, doc_embeddings=measured.doc_embeddings)
+        siblings[name] = prep.siblings[rows]  # a strategy's rows are union candidates too
         record = {"name": name, "kind": kinds[name]}
         record.update(file_metrics.summary_row(columns, rows, clusters=doc_clusters))
         record.update(selection_fn(fn, rows))
@@ -148,14 +156,6 @@ def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
     overlap = file_metrics.overlap_table(columns, selections, held)
     return FileComparison(union, measured, columns, fn, selections, kinds, padding, siblings, table,
                           overlap, doc_clusters, prep.basis, _calls(miners or {}), reports)
-
-
-def _lexical(union) -> np.ndarray:
-    """Per union pair, its BM25 over the query's positive's (``false_negatives.lexical``)."""
-    from analysis.false_negatives.lexical import bm25_pair_scores, bm25_relative
-
-    pairs = union.nset.pairs
-    return bm25_relative(pairs, bm25_pair_scores(pairs, union.nset.doc_text(), union.nset.query_text()))
 
 
 def _calls(miners: dict[str, str]) -> dict[str, dict]:
