@@ -2,8 +2,8 @@
 file comparison, and the ``bm25`` column its false-negative risk reads.
 
 Lucene's BM25 (k1 = 1.5, b = 0.75, ``idf = ln(1 + (N - df + 0.5) / (df + 0.5))``) over the
-union's documents, words from scikit-learn's ``CountVectorizer`` (lower case, English stop
-words removed; each query term counted once). A pair's score is the sum of its query's terms'
+union's documents, words from scikit-learn's ``CountVectorizer`` (lower case, every run of word
+characters a token, ``bm25s``' English stop words removed, as the app's BM25 signal; each query term counted once). A pair's score is the sum of its query's terms'
 weights in the document: one sparse product over the pairs, not a search per query (the
 ``bm25s`` route of ``analysis.false_negatives.lexical`` scores every document for every query,
 which took seconds per 1,000 queries here).
@@ -18,11 +18,12 @@ K1, B = 1.5, 0.75
 
 
 def bm25_pairs(union) -> np.ndarray:
+    from bm25s.stopwords import STOPWORDS_EN
     from sklearn.feature_extraction.text import CountVectorizer
 
     nset = union.nset
     docs = nset.docs["text"].astype(str).tolist()
-    vectorizer = CountVectorizer(stop_words="english", dtype=np.float32)
+    vectorizer = CountVectorizer(stop_words=list(STOPWORDS_EN), token_pattern=r"(?u)\b\w+\b", dtype=np.float32)
     try:
         tf = vectorizer.fit_transform(docs).tocsr()
     except ValueError:  # no word left in any document
@@ -43,13 +44,13 @@ def bm25_pairs(union) -> np.ndarray:
 
 
 def relative(union, bm25: np.ndarray) -> np.ndarray:
-    """Each pair's BM25 over its query's lowest positive BM25 (NaN for positives and where that
-    is 0)."""
+    """Each pair's BM25 over its query's lowest positive BM25 (NaN for positives; where that is 0,
+    1 for a pair sharing a term with the query and 0 for one that shares none)."""
     pairs = union.nset.pairs
     label = pairs["label"].to_numpy()
     q = pairs["qid"].cat.codes.to_numpy()
     pos = pd.Series(np.where(label == 1, bm25, np.inf)).groupby(q).transform("min").to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.where(np.isfinite(pos) & (pos > 0), bm25 / pos, np.nan)
+        ratio = np.where(np.isfinite(pos) & (pos > 0), bm25 / pos, (bm25 > 0).astype(np.float64))
     ratio[label == 1] = np.nan
     return ratio

@@ -39,6 +39,7 @@ PAD_MIN_RANKS = 10
 PAD_DEPTH = 0.05
 LEXICAL_MINED = 0.1
 OWN_MADS = 4.0
+WIDE = 3.0
 NEAR_JACCARD = 0.6
 NEAR_COSINE = 0.95
 SUSPECT_RATIO = 0.95
@@ -72,7 +73,8 @@ def padding_mask(rank: np.ndarray, *, reference: int | None = None,
     out = (rank > PAD_FACTOR * m) & (rank > m + PAD_MIN_RANKS)
     if reference:
         out &= rank > PAD_DEPTH * reference
-    if lexical is not None and (~out).any():
+    wide = float(np.median(known)) >= WIDE * m
+    if lexical is not None and wide and (~out).any():
         lexical = np.asarray(lexical, dtype=np.float64)
         shallow = lexical[~out][~np.isnan(lexical[~out])]
         floor = float(np.percentile(shallow, 10)) if len(shallow) else 0.0

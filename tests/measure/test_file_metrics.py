@@ -80,11 +80,16 @@ def test_padding_far_below_the_selections_range():
     assert file_metrics.padding_mask(rank).tolist() == [False] * 5 + [True, False, False, True, True]
     assert file_metrics.padding_mask(rank, reference=2000).tolist() == \
         [False] * 5 + [True, False, False, False, True]            # 5% of 2,000: beyond 100
-    # a lexically mined selection (every shallow negative shares terms): a deep one that also
-    # shares them is a real negative, not filler
-    lexical = np.array([.5, .6, .4, .5, .7, .05, .5, .6, .5, .45])
-    assert file_metrics.padding_mask(rank, lexical=lexical).tolist() == \
-        [False] * 5 + [True] + [False] * 4
+    # a selection mined by another scorer spreads deep on the yardstick (median 45 >= 3 x its
+    # lower quartile 10.5): its deep negatives that share terms with the query like its shallow
+    # ones do (BM25 ratio >= half the shallow ones' 10th percentile) are real, not filler
+    wide = np.array([2, 3, 4, 30, 40, 50, 60, 900, 70, 80], dtype=float)
+    lexical = np.array([.5, .6, .4, .5, .7, .5, .45, .05, .6, .5])
+    assert file_metrics.padding_mask(wide).tolist() == [False] * 5 + [True] * 5
+    assert file_metrics.padding_mask(wide, lexical=lexical).tolist() == [False] * 7 + [True, False, False]
+    # a narrow selection (a dense miner on a dense yardstick): BM25 does not clear its filler
+    assert file_metrics.padding_mask(rank, lexical=np.full(10, .5)).tolist() == \
+        file_metrics.padding_mask(rank).tolist()
     # another file holds it, or the file's own score keeps it in the file's range: not filler
     shared = np.zeros(10, dtype=bool)
     shared[5] = True
