@@ -3,7 +3,8 @@
 - Clusters: k-means on the yardstick's document embeddings when it has them
   (``analysis.measure.clusters.kmeans_labels``); otherwise, so that no model is loaded for a
   pool or a file's scores, mini-batch k-means (seeded) on TF-IDF vectors of the texts
-  (scikit-learn, English stop words removed, L2-normalised: nearness is cosine). The basis is
+  (scikit-learn, stop words removed, L2-normalised: nearness is cosine), fitted on a seeded
+  sample of at most 4,000 documents. The basis is
   stated beside every cluster chart (:data:`BASES`).
 - :func:`share_table`: selection x cluster share of its negatives, clusters ordered by their
   size over all selections, the first ``top`` (15) shown and the rest summed as ``other``.
@@ -24,9 +25,14 @@ TOP = 15
 MAX_K = 30
 
 
+FIT_SAMPLE = 4000
+
+
 def doc_clusters(texts: pd.Series, *, embeddings: np.ndarray | None = None, seed: int = 0,
-                 k: int | None = None) -> tuple[np.ndarray, str]:
-    """(cluster per document, basis key of :data:`BASES`)."""
+                 k: int | None = None, term_counts=None) -> tuple[np.ndarray, str]:
+    """(cluster per document, basis key of :data:`BASES`); ``term_counts``: the documents' term
+    counts when already made (``analysis.measure.file_lexical.counts``). TF-IDF k-means is fitted
+    on a seeded sample of at most ``FIT_SAMPLE`` documents, then every document is assigned."""
     n = len(texts)
     k = min(default_k(n), MAX_K) if k is None else k
     if n <= 1:
@@ -34,16 +40,19 @@ def doc_clusters(texts: pd.Series, *, embeddings: np.ndarray | None = None, seed
     if embeddings is not None:
         return kmeans_labels(embeddings, k=k, random_state=seed), "embeddings"
     from sklearn.cluster import MiniBatchKMeans
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
     try:
-        X = TfidfVectorizer(stop_words="english", max_features=5_000, dtype=np.float32,
-                            sublinear_tf=True).fit_transform(texts.astype(str).tolist())
+        X = (TfidfTransformer(sublinear_tf=True).fit_transform(term_counts) if term_counts is not None
+             else TfidfVectorizer(stop_words="english", dtype=np.float32, sublinear_tf=True)
+             .fit_transform(texts.astype(str).tolist()))
     except ValueError:  # nothing but stop words
         return np.zeros(n, dtype=np.int32), "tfidf"
-    model = MiniBatchKMeans(n_clusters=int(min(k, n)), random_state=seed, n_init=1,
-                            batch_size=4096, max_iter=20)
-    return model.fit_predict(X).astype(np.int32), "tfidf"
+    rng = np.random.default_rng(seed)
+    fit_rows = np.sort(rng.choice(n, size=min(n, FIT_SAMPLE), replace=False))
+    model = MiniBatchKMeans(n_clusters=int(min(k, len(fit_rows))), random_state=seed, n_init=1,
+                            batch_size=1024, max_iter=30).fit(X[fit_rows])
+    return model.predict(X).astype(np.int32), "tfidf"
 
 
 def _counts(selections: dict, doc_of_row: np.ndarray, clusters: np.ndarray) -> dict[str, np.ndarray]:

@@ -17,16 +17,25 @@ import pandas as pd
 K1, B = 1.5, 0.75
 
 
-def bm25_pairs(union) -> np.ndarray:
+def counts(union):
+    """(term counts of the union's documents, the fitted vectorizer), or (None, None) when no
+    document has a word; shared by BM25 and the TF-IDF clusters (one tokenisation)."""
     from bm25s.stopwords import STOPWORDS_EN
     from sklearn.feature_extraction.text import CountVectorizer
 
-    nset = union.nset
-    docs = nset.docs["text"].astype(str).tolist()
-    vectorizer = CountVectorizer(stop_words=list(STOPWORDS_EN), token_pattern=r"(?u)\b\w+\b", dtype=np.float32)
+    vectorizer = CountVectorizer(stop_words=list(STOPWORDS_EN), token_pattern=r"(?u)\b\w+\b",
+                                 dtype=np.float32)
     try:
-        tf = vectorizer.fit_transform(docs).tocsr()
+        return vectorizer.fit_transform(union.nset.docs["text"].astype(str).tolist()).tocsr(), vectorizer
     except ValueError:  # no word left in any document
+        return None, None
+
+
+def bm25_pairs(union, found=None) -> np.ndarray:
+    """BM25 of every union pair; ``found``: :func:`counts` when already computed."""
+    nset = union.nset
+    tf, vectorizer = found or counts(union)
+    if tf is None:
         return np.zeros(len(nset.pairs))
     n = tf.shape[0]
     df = np.bincount(tf.indices, minlength=tf.shape[1])

@@ -260,7 +260,7 @@ def sample_files(named: dict[str, NegativeSet], n: int, *, seed: int = 0) -> dic
     for name in rest:
         nset = named[name]
         keep = nset.queries["qid"].astype(str).isin(ids).to_numpy() | \
-            np.isin(normalise_texts(nset.queries["text"]), list(texts))
+            pd.Series(normalise_texts(nset.queries["text"])).isin(texts).to_numpy()  # hashed
         out[name] = _restrict(nset, keep, note)
     return out
 

@@ -102,10 +102,12 @@ class Prepared:
 def prepare(union, measured, *, seed: int = 0, clusters: bool = True) -> Prepared:
     from analysis.measure import file_lexical
 
+    found = file_lexical.counts(union)
     doc_clusters, basis = (file_clusters.doc_clusters(union.nset.docs["text"], seed=seed,
-                                                      embeddings=measured.doc_embeddings)
+                                                      embeddings=measured.doc_embeddings,
+                                                      term_counts=found[0])
                            if clusters else (None, ""))
-    bm25 = file_lexical.bm25_pairs(union)
+    bm25 = file_lexical.bm25_pairs(union, found)
     everyone = np.unique(np.concatenate(list(union.negatives.values())))
     siblings = np.full(len(union.nset.pairs), "", dtype=object)
     siblings[everyone] = file_metrics.sibling_kind(union, everyone, doc_embeddings=measured.doc_embeddings)
