@@ -19,6 +19,12 @@ The estimate (``analysis.false_negatives.estimate``) comes from the learning que
 ``estimate`` the in-session difference estimator, ``stored_estimate`` the one ``review
 estimate`` recomputes from the store. ``--refit risk`` runs the queue on issue 16's
 ``risk.refit`` instead of ``learn.refit``.
+``--evidence`` (issue 24) uses instead the evidence table of
+``analysis.false_negatives.evidence`` (top ``--top-n`` pool; ``--judge`` adds judges) with the
+evidence risk (``fusion``, the shipped rule, calibrated to fn-share) as the static prior, gives
+the queue the fn-share estimate as ``prior_share`` (so its random share shrinks to
+``queue.EXPLORE_WITH_PRIOR`` unless ``--explore`` says otherwise), and reports
+``best_static`` = the better of ``static_risk`` and ``raw_score``.
 The last line printed is one JSON object (``--json``); figures are printed, never asserted.
 """
 
@@ -60,6 +66,20 @@ def suspects_with_truth(data: Path, truth: Path | None, top_n: int):
     return table, y
 
 
+def evidence_with_truth(data: Path, truth: Path | None, top_n: int, judges=()):
+    """(negatives of the evidence table with the evidence risk, truth, the fn-share estimate)."""
+    from analysis.false_negatives.evidence import collection_evidence
+    from analysis.false_negatives.fn_share import estimate_fn_share, evidence_risk
+    from analysis.false_negatives.fusion import DEFAULT_RULE, risk_logit
+
+    evidence = collection_evidence(data, top_n=top_n, judges=judges, truth=truth)
+    share = estimate_fn_share(evidence, order=risk_logit(evidence, DEFAULT_RULE, symmetric=True),
+                              min_labelled=DEFAULT_RULE.min_labelled)
+    table = evidence_risk(evidence, DEFAULT_RULE, share=share.share)
+    table = table[(table["label"] == 0) & table["in_pool"]].reset_index(drop=True)
+    return table, table["truth"].to_numpy(dtype=bool), share
+
+
 def stored(queue, table) -> dict:
     """The estimate recomputed as ``review estimate`` does, from what the page stores."""
     import pandas as pd
@@ -74,7 +94,8 @@ def stored(queue, table) -> dict:
     return stored_estimate(log, log[["qid", "did", "verdict"]], keys)
 
 
-def simulate(table, y: np.ndarray, *, budget: int, seed: int, refit: str = "learn") -> dict:
+def simulate(table, y: np.ndarray, *, budget: int, seed: int, refit: str = "learn",
+             explore: float | None = None, prior_share=None, uncertain_every=None) -> dict:
     from analysis.false_negatives.estimate import queue_estimate
     from analysis.false_negatives.queue import ReviewQueue
 
@@ -82,7 +103,9 @@ def simulate(table, y: np.ndarray, *, budget: int, seed: int, refit: str = "lear
         from analysis.false_negatives.risk import refit as chosen
     else:
         from analysis.false_negatives.learn import refit as chosen
-    queue = ReviewQueue(table, seed=seed, refit=chosen)
+    extra = {} if uncertain_every is None else {"uncertain_every": uncertain_every}
+    queue = ReviewQueue(table, seed=seed, refit=chosen, explore=explore, prior_share=prior_share,
+                        **extra)
     latencies = []
     for _ in range(min(budget, len(table))):
         row = queue.next()
@@ -96,12 +119,13 @@ def simulate(table, y: np.ndarray, *, budget: int, seed: int, refit: str = "lear
              "random": np.random.default_rng(seed).permutation(len(table))}
     found = {"learning_queue": queue.counts()["found"],
              **{name: int(y[rows[:budget]].sum()) for name, rows in order.items()}}
+    found["best_static"] = max(found["static_risk"], found["raw_score"])
     return {"found": found,
             "estimate": {"true": float(y.mean()), "estimate": est["share"], "low": est["low"],
                          "high": est["high"]},
             "stored_estimate": {"estimate": kept["share"], "low": kept["low"], "high": kept["high"],
                                 "draws": kept["draws"]},
-            "refit": refit,
+            "refit": refit, "explore": queue.explore,
             "budget": budget, "negatives": len(table), "false_negatives": int(y.sum()),
             "verdict_to_next_ms": {"median": 1000 * float(np.median(latencies)),
                                    "max": 1000 * float(np.max(latencies))}}
@@ -117,9 +141,20 @@ def main(argv=None) -> int:
     parser.add_argument("--refit", choices=["learn", "risk"], default="learn",
                         help="the queue's model: learn.refit or issue 16's risk.refit")
     parser.add_argument("--json", action="store_true", help="print the result as one JSON line")
+    parser.add_argument("--evidence", action="store_true",
+                        help="the evidence risk and fn-share as the queue's start (issue 24)")
+    parser.add_argument("--judge", action="append", default=[], help="judge (with --evidence)")
+    parser.add_argument("--explore", type=float, help="the queue's random share (default: its rule)")
     args = parser.parse_args(argv)
-    table, y = suspects_with_truth(args.data, args.truth, args.top_n)
-    result = simulate(table, y, budget=args.budget, seed=args.seed, refit=args.refit)
+    prior = None
+    if args.evidence:
+        table, y, prior = evidence_with_truth(args.data, args.truth, args.top_n, args.judge)
+    else:
+        table, y = suspects_with_truth(args.data, args.truth, args.top_n)
+    result = simulate(table, y, budget=args.budget, seed=args.seed, refit=args.refit,
+                      explore=args.explore, prior_share=prior)
+    if prior is not None:
+        result["fn_share"] = prior.as_dict()
     result["dataset"] = args.data.name
     if not args.json:
         print(f"{args.data.name}: {len(table):,} negatives, {int(y.sum()):,} false negatives")

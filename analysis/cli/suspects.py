@@ -7,6 +7,13 @@ pool's model, through the embedding cache; k-means clusters), cross_encoder (the
 column). Writes one row per (qid, did), highest risk first: ``qid, did, risk``, one
 ``<signal>_score`` column per available signal, and ``is_suspect``. A pair held by several
 sources keeps its riskiest row.
+
+``--judge NAME_OR_PATH`` (repeatable; ``default`` = all-mpnet-base-v2): each judge scores exactly
+the pool's negatives and positives (planned first, cached), its score is written as
+``judge:<name>``, and ``risk`` / ``is_suspect`` become the evidence risk of
+``analysis.false_negatives.fusion`` (file score, judges, BM25, identity and cosine to the
+positive, weighted by how well each ranks the labelled positives; calibrated to the fn-share
+estimate; constants chosen leave-one-collection-out).
 """
 
 from __future__ import annotations
@@ -34,6 +41,9 @@ def register(subparsers) -> None:
     parser.add_argument("--no-embeddings", action="store_true",
                         help="score-based signals only (margin, cross_encoder, answer_match): "
                              "no model loaded, no text encoded")
+    from analysis.cli.fn_share import add_judge_option
+
+    add_judge_option(parser)
     parser.add_argument("--out", required=True, metavar="SUSPECTS.parquet", help="file to write")
     parser.set_defaults(func=run)
 
@@ -84,12 +94,38 @@ def run(args: argparse.Namespace) -> int:
                           doc_texts=nset.doc_text(), answers=answers, threshold=args.threshold,
                           query_texts=nset.queries.set_index("qid")["text"])
     signals = [name for name in SIGNALS if f"{name}_score" in table]
-    columns = ["qid", "did", "risk", *(f"{name}_score" for name in signals), "is_suspect"]
+    judged = []
+    if args.judge:
+        table, judged = with_judges(nset, table, args.judge, doc_emb)
+    columns = ["qid", "did", "risk", *(f"{name}_score" for name in signals), *judged, "is_suspect"]
     table = (table.sort_values("risk", ascending=False, kind="stable")
              .drop_duplicates(["qid", "did"])[columns].reset_index(drop=True))
     for column in ("qid", "did"):
         table[column] = table[column].astype(str)
     table.to_parquet(args.out, index=False)
     print(f"wrote {args.out}: {len(table):,} negatives, {int(table['is_suspect'].sum()):,} suspects; "
-          f"signals: {', '.join(signals) or 'none'}")
+          f"signals: {', '.join(signals + judged) or 'none'}")
     return 0
+
+
+def with_judges(nset, table, judges, doc_emb):
+    """``table`` with each judge's score and the evidence risk (see the module docstring)."""
+    from analysis.cli.fn_share import print_plans
+    from analysis.false_negatives.evidence import judge_column, pool_evidence
+    from analysis.false_negatives.fn_share import evidence_risk
+
+    import numpy as np
+    import pandas as pd
+
+    print_plans(nset, judges)
+    evidence = evidence_risk(pool_evidence(nset, judges=judges, doc_embeddings=doc_emb))
+    columns = [judge_column(j) for j in judges]
+    keyed = evidence.set_index(["qid", "did"])[["risk", "is_suspect", *columns]]
+    key = pd.MultiIndex.from_arrays([table["qid"].astype(str), table["did"].astype(str)])
+    found = keyed.reindex(key)
+    table = table.assign(**{c: found[c].to_numpy() for c in columns})
+    known = found["risk"].notna().to_numpy()   # rows outside the evidence keep their prior risk
+    table["risk"] = np.where(known, found["risk"].to_numpy(dtype=float), table["risk"])
+    table["is_suspect"] = np.where(known, found["is_suspect"].fillna(False).to_numpy(dtype=bool),
+                                   table["is_suspect"])
+    return table, columns

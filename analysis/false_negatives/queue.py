@@ -16,6 +16,18 @@ Rules:
   the random share drew also keeps ``chance`` = ``q_random(item)``, the chance given that the
   random share drew; the page stores it with the verdict so the estimate can be recomputed
   from the review store alone (``estimate.stored_estimate``).
+- With a false-negative share known before the first review (``prior_share``, an
+  ``analysis.false_negatives.fn_share.FnShare``, and a ``risk`` calibrated to it, as the
+  evidence risk is), the random share shrinks to :data:`EXPLORE_WITH_PRIOR` unless ``explore``
+  is given: the difference estimator's ``P_t`` already starts near the truth, so fewer random
+  draws keep its interval honest, and more steps go to the likeliest negatives
+  (``benchmarks/review_simulation.py --evidence`` measures both; docs/false_negatives.md).
+  The random share never reaches 0: every negative must stay drawable for the estimate. Its
+  refits are then shrunk toward that prior: log-odds ``prior + n / (n + prior_strength) *
+  (refit - prior)`` after ``n`` verdicts (:data:`PRIOR_STRENGTH` = 200), so a few hundred
+  verdicts do not throw away evidence the prior already had; and no target is picked for
+  being uncertain (``uncertain_every`` 0): measured, each of these three found more false
+  negatives in 200 reviews (docs/false_negatives.md).
 - Probabilities start from the static prior (the ``risk`` column) and are refit every
   ``refit_every`` verdicts with ``refit(signals, verdicts)`` (default
   ``analysis.false_negatives.learn.refit``; the contract of issue 16's ``risk.refit``).
@@ -39,6 +51,15 @@ from analysis.model import DataError
 ANSWERS = ("false_negative", "true_negative")
 NO_ANSWER = ("unsure", "skip")
 FLOOR = 0.2
+EXPLORE = 0.25
+EXPLORE_WITH_PRIOR = 0.1
+PRIOR_STRENGTH = 200.0
+UNCERTAIN_EVERY = 4
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-6, 1 - 1e-6)
+    return np.log(p) - np.log1p(-p)
 
 
 @dataclass
@@ -55,8 +76,15 @@ class ReviewQueue:
     """The queue over ``signals`` (a suspects table: ``qid, did, risk`` and signal columns)."""
 
     def __init__(self, signals: pd.DataFrame, *, known: pd.DataFrame | None = None,
-                 refit: Callable | None = None, refit_every: int = 10, explore: float = 0.25,
-                 uncertain_every: int = 4, seed: int = 0):
+                 refit: Callable | None = None, refit_every: int = 10,
+                 explore: float | None = None, uncertain_every: int | None = None, seed: int = 0,
+                 prior_share=None, prior_strength: float = PRIOR_STRENGTH):
+        self.prior_strength = prior_strength
+        if explore is None:
+            explore = EXPLORE if prior_share is None else EXPLORE_WITH_PRIOR
+        if uncertain_every is None:
+            uncertain_every = UNCERTAIN_EVERY if prior_share is None else 0
+        self.prior_share = prior_share
         if not 0 <= explore < 1:
             raise DataError(f"explore must be in [0, 1), got {explore}", field="explore")
         if refit_every < 1:
@@ -159,7 +187,13 @@ class ReviewQueue:
 
     def refit_now(self) -> None:
         model = self._refit(self.signals, self.verdicts())
-        self.snapshots.append(np.clip(np.asarray(model.predict(self.signals), dtype=np.float64), 0, 1))
+        p = np.clip(np.asarray(model.predict(self.signals), dtype=np.float64), 0, 1)
+        if self.prior_share is not None and self.prior_strength:
+            n = int(np.isfinite(self.label).sum())
+            weight = n / (n + self.prior_strength)       # trust the verdicts as they accumulate
+            prior = _logit(self.snapshots[0])
+            p = 1.0 / (1.0 + np.exp(-(prior + weight * (_logit(p) - prior))))
+        self.snapshots.append(p)
         self.since_refit, self.refits = 0, self.refits + 1
 
     def counts(self) -> dict:
