@@ -15,7 +15,8 @@ ROWS = {  # metric -> (label, format)
     "kind": ("selection of", "{}"), "queries": ("queries", "{:,}"), "negatives": ("negatives", "{:,}"),
     "median_rank": ("median rank (yardstick)", "{:,.0f}"), "mean_rank": ("mean rank", "{:,.1f}"),
     "median_gap": ("median gap s_pos - s_neg", "{:.3f}"), "fn_suspects": ("false-negative suspects", "{:,}"),
-    "fn_share_est": ("estimated false-negative share", "{:.1%}"),
+    "fn_share_est": ("estimated false-negative share (fn-share)", "{:.1%}"),
+    "fn_share_high": ("  its 95% interval's upper end", "{:.1%}"), "mean_risk": ("mean risk", "{:.1%}"),
     "sibling_positives": ("sibling positives", "{:,}"), "padding": ("padding (random filler)", "{:,}"),
     "padding_share": ("padding share", "{:.1%}"), "distinct_share": ("distinct docs / negatives", "{:.2f}"),
     "max_reuse": ("most queries one doc serves", "{:,}"), "cluster_entropy": ("cluster entropy (bits)", "{:.2f}"),
@@ -84,7 +85,7 @@ def render() -> None:
     st.caption("padding: negatives far below the file's own candidate range (3x its median "
                "yardstick rank), the signature of random filler; sibling positives: negatives "
                "another file labels positive for the query, or near-copies of a positive; "
-               "false-negative share: the mean risk of the negatives.")
+               "false-negative share: fn-share's positive-unlabelled estimate over the negatives.")
     rank_col, gap_col = st.columns(2)
     ranks = cmp.values("rank")
     top = max((float(np.nanmax(v)) for v in ranks.values() if len(v)), default=1.0)

@@ -20,7 +20,8 @@ import json
 import sys
 
 SHOWN = ("kind", "queries", "negatives", "mean_rank", "median_rank", "mean_gap", "median_gap",
-         "fn_suspects", "fn_share_est", "margin_suspect_share", "distinct_share", "max_reuse",
+         "fn_suspects", "fn_share_est", "fn_share_low", "fn_share_high", "mean_risk",
+         "margin_suspect_share", "distinct_share", "max_reuse",
          "mean_reuse", "cluster_entropy", "padding", "padding_share", "sibling_positives",
          "only_here")
 

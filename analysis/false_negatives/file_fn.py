@@ -11,8 +11,9 @@ negative: risk 1, suspect.
 
 ``fn_columns`` returns per union pair ``risk`` (NaN for the union's own positives that no
 selection holds as a negative) and ``suspect``. The estimated false-negative share of a
-selection is the **mean risk** of its negatives (the risk is a probability,
-``analysis.false_negatives.risk``; a review-based estimate is not available across files).
+selection (:func:`selection_fn`) is ``fn_share``'s positive-unlabelled estimate over its
+negatives (issue 24), with the negatives other files label positive counted as false
+negatives; ``mean_risk`` (the mean of the rule's probabilities) is kept beside it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ import pandas as pd
 from analysis.false_negatives.risk import FEATURES, PRIOR_MODELS, flag
 from analysis.false_negatives.signals import max_positive_cosine
 
-SHARE_RULE = "mean risk of the negatives (risk: a probability from the yardstick score, BM25 " \
-             "and, with embeddings, cosine to the positive; labelled positives elsewhere count as 1)"
+SHARE_RULE = ("fn-share's positive-unlabelled estimate (analysis.false_negatives.fn_share): the "
+              "labelled positives against the selection's negatives, ordered by the risk rule's "
+              "log-odds (yardstick score and BM25 within the query); negatives another file "
+              "labels positive count as false negatives")
 
 
 def fn_columns(union, measured, *, bm25: np.ndarray | None = None) -> pd.DataFrame:
@@ -62,8 +65,38 @@ def _z(groups: np.ndarray, values: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(z), 0.0, z)
 
 
-def selection_fn(fn: pd.DataFrame, rows: np.ndarray) -> dict:
+def selection_fn(fn: pd.DataFrame, rows: np.ndarray, *, union=None, measured=None,
+                 bm25: np.ndarray | None = None, seed: int = 0) -> dict:
+    """Suspects, the mean risk, and (with ``union`` and ``measured``) the fn-share estimate of
+    ``analysis.false_negatives.fn_share`` (positive-unlabelled: the query's labelled positives,
+    every file's, against the selection's negatives, ordered by the risk rule's log-odds on the
+    yardstick; 95% bootstrap interval over queries, 200 resamples)."""
     sub = fn.iloc[rows]
     known = sub["risk"].dropna()
-    return {"fn_suspects": int(sub["suspect"].sum()),
-            "fn_share_est": float(known.mean()) if len(known) else float("nan")}
+    out = {"fn_suspects": int(sub["suspect"].sum()),
+           "mean_risk": float(known.mean()) if len(known) else float("nan"),
+           "fn_share_est": float("nan"), "fn_share_low": float("nan"), "fn_share_high": float("nan")}
+    if union is None or measured is None or not len(rows):
+        return out
+    from analysis.false_negatives.fn_share import estimate_fn_share
+
+    pairs = union.nset.pairs
+    q = pairs["qid"].cat.codes.to_numpy()
+    label = pairs["label"].to_numpy()
+    positives = np.flatnonzero((label == 1) & np.isin(q, np.unique(q[rows])))
+    mine = np.r_[positives, rows[label[rows] == 0]]
+    score = np.nan_to_num(np.asarray(measured.score, dtype=np.float64)[mine], nan=-1.0)
+    features = {"dense_z": _z(q[mine], score)}
+    if bm25 is not None:
+        features["bm25_z"] = _z(q[mine], np.nan_to_num(np.asarray(bm25, dtype=np.float64)[mine]))
+    _, weights = PRIOR_MODELS[tuple(f for f in FEATURES if f in features)]
+    order = sum(w * features[name] for name, w in weights.items())
+    evidence = pd.DataFrame({"qid": q[mine], "label": label[mine]})
+    try:
+        found = estimate_fn_share(evidence, order=order, n_boot=200, seed=seed)
+    except ValueError:
+        return out
+    labelled = int((label[rows] == 1).sum())  # known false negatives: other files' positives
+    share = (found.share * found.negatives + labelled) / max(found.negatives + labelled, 1)
+    out.update(fn_share_est=share, fn_share_low=found.low, fn_share_high=found.high)
+    return out

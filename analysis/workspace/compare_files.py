@@ -97,6 +97,8 @@ class Prepared:
     clusters: np.ndarray | None
     basis: str
     siblings: np.ndarray          # per union pair: '' / labelled / exact / near
+    bm25: np.ndarray | None = None
+    memo: dict = field(default_factory=dict)   # (name, seed) -> the selection's fn-share numbers
 
 
 def prepare(union, measured, *, seed: int = 0, clusters: bool = True) -> Prepared:
@@ -113,7 +115,7 @@ def prepare(union, measured, *, seed: int = 0, clusters: bool = True) -> Prepare
     siblings[everyone] = file_metrics.sibling_kind(union, everyone, doc_embeddings=measured.doc_embeddings)
     return Prepared(union, measured, file_metrics.candidate_columns(union, measured),
                     fn_columns(union, measured, bm25=bm25), file_lexical.relative(union, bm25),
-                    doc_clusters, basis, siblings)
+                    doc_clusters, basis, siblings, bm25)
 
 
 def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
@@ -148,7 +150,11 @@ def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
         siblings[name] = prep.siblings[rows]  # a strategy's rows are union candidates too
         record = {"name": name, "kind": kinds[name]}
         record.update(file_metrics.summary_row(columns, rows, clusters=doc_clusters))
-        record.update(selection_fn(fn, rows))
+        key = (name, kinds[name], seed, len(rows))   # a file's share is computed once per prepare
+        if key not in prep.memo:
+            prep.memo[key] = selection_fn(fn, rows, union=union, measured=measured, bm25=prep.bm25,
+                                          seed=seed)
+        record.update(prep.memo[key])
         record.update({"padding": int(padding[name].sum()),
                        "padding_share": float(padding[name].mean()) if len(rows) else float("nan"),
                        "sibling_positives": int((siblings[name] != "").sum()),
