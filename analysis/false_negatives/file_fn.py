@@ -24,6 +24,7 @@ import pandas as pd
 from analysis.false_negatives.risk import FEATURES, PRIOR_MODELS, flag
 from analysis.false_negatives.signals import max_positive_cosine
 
+BOOT = 100
 SHARE_RULE = ("fn-share's positive-unlabelled estimate (analysis.false_negatives.fn_share): the "
               "labelled positives against the selection's negatives, ordered by the risk rule's "
               "log-odds (yardstick score and BM25 within the query); negatives another file "
@@ -70,7 +71,7 @@ def selection_fn(fn: pd.DataFrame, rows: np.ndarray, *, union=None, measured=Non
     """Suspects, the mean risk, and (with ``union`` and ``measured``) the fn-share estimate of
     ``analysis.false_negatives.fn_share`` (positive-unlabelled: the query's labelled positives,
     every file's, against the selection's negatives, ordered by the risk rule's log-odds on the
-    yardstick; 95% bootstrap interval over queries, 200 resamples)."""
+    yardstick; 95% bootstrap interval over queries, ``BOOT`` (100) resamples)."""
     sub = fn.iloc[rows]
     known = sub["risk"].dropna()
     out = {"fn_suspects": int(sub["suspect"].sum()),
@@ -93,7 +94,7 @@ def selection_fn(fn: pd.DataFrame, rows: np.ndarray, *, union=None, measured=Non
     order = sum(w * features[name] for name, w in weights.items())
     evidence = pd.DataFrame({"qid": q[mine], "label": label[mine]})
     try:
-        found = estimate_fn_share(evidence, order=order, n_boot=200, seed=seed)
+        found = estimate_fn_share(evidence, order=order, n_boot=BOOT, seed=seed)
     except ValueError:
         return out
     labelled = int((label[rows] == 1).sum())  # known false negatives: other files' positives

@@ -130,7 +130,7 @@ def compare(union, measured, *, strategies: dict | None = None, seed: int = 0,
             for name in selections}
     reports: dict[str, list[str]] = {}
     if strategies:
-        pool = strategy_pool(union, measured)
+        pool = prep.memo.get("pool") or prep.memo.setdefault("pool", strategy_pool(union, measured))
         for label, strategy in strategies.items():
             chosen = strategy.select(pool, np.random.default_rng(seed))
             selections[label], kinds[label] = np.asarray(chosen.rows, dtype=np.int64), "strategy"

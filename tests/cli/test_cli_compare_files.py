@@ -101,3 +101,13 @@ def test_miner_settings_print_the_implied_call(three, capsys):
     out = capsys.readouterr().out
     assert "--range_for_sampling 2-12" in out and "--negative_number 15" in out
     assert "yardstick: all-MiniLM-L6-v2" in out.splitlines()[0]
+
+
+def test_report_takes_several_files(three, tmp_path, capsys):
+    out = tmp_path / "files.html"
+    assert main(["report", *three, "--out", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "yardstick: all-MiniLM-L6-v2 (packaged)" in page
+    for name in FILES:
+        assert name in page
+    assert "padding" in page and "sibling_positives" in page and "<script" in page  # plotly inlined
