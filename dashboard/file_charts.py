@@ -42,7 +42,7 @@ def share_heatmap(table: pd.DataFrame, *, title: str, note: str | None = None,
                   yaxis=dict(autorange="reversed", automargin=True),
                   xaxis=dict(title=dict(text=f"document cluster, largest first ({basis})"),
                              tickangle=-40, automargin=True),
-                  margin=dict(l=10, r=10, t=70, b=10))
+                  margin=dict(l=10, r=10, t=100, b=10))
 
 
 def _short(label: str, width: int = 22) -> str:

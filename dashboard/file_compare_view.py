@@ -82,7 +82,7 @@ def render() -> None:
         st.markdown("- " + line)  # names only: file names and numbers, never data text
     st.subheader("Metrics")
     st.table(_metrics(cmp))
-    st.caption("padding: negatives far below the file's own candidate range (3x its median "
+    st.caption("padding: negatives far below the file's own candidate range (4x its lower-quartile "
                "yardstick rank), the signature of random filler; sibling positives: negatives "
                "another file labels positive for the query, or near-copies of a positive; "
                "false-negative share: fn-share's positive-unlabelled estimate over the negatives.")
