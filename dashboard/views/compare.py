@@ -160,10 +160,9 @@ metrics = pd.concat([metrics_row(key, specs_of[name], view.seed, name) for name 
 if RANK == "file rank":  # never a column that reads as a corpus rank
     metrics = metrics.rename(columns={f"{how}_{col}": f"{how} {RANK}{among}" for how in ("mean", "median")
                                       for col, among in (("rank", ""), ("neg_rank", " among non-positives"))})
-shown = metrics.drop(columns=["strategy"]).set_index("selection").T  # metrics as rows: fits the page
-st.dataframe(shown.map(lambda v: f"{v:,.3f}" if isinstance(v, float) and v == v and not float(v).is_integer()
-                       else ("n/a" if isinstance(v, float) and v != v else f"{v:,.0f}")),
-             width="stretch")
+shown = metrics.drop(columns=["strategy"]).set_index("selection").T.astype(float)  # metrics as rows
+st.dataframe(shown, width="stretch",  # one column per strategy: fits the page at any count
+             column_config={c: st.column_config.NumberColumn(format="%.4g") for c in shown.columns})
 st.caption("coverage: share of queries that got every negative asked for; suspect_share: "
            "negatives scoring >= 95% of the positive (NV-Retriever); distinct_share: distinct "
            "documents / negatives; max_reuse / mean_reuse: queries served by one document.")
