@@ -39,6 +39,8 @@ view = session.view()
 with st.sidebar:
     st.caption("Dataset")
     st.text(Path(view.data).name or view.data, help=view.data)
+    for other in view.files:  # further files compared with it (issue 26)
+        st.text(Path(other).name, help=other)
     for problem in st.session_state.get("url_problems", []):
         st.warning(problem)
 try:

@@ -21,13 +21,18 @@ DEFAULT_DATA = "sample_data"
 def startup_data() -> str:
     """The dataset the app was started on: ``-- --data PATH``, else ``$NEGLENS_DATA``, else
     ``sample_data`` (the folder the project ships)."""
-    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
-    parser.add_argument("--data")
-    args, _ = parser.parse_known_args(sys.argv[1:])
-    chosen = args.data or os.environ.get("NEGLENS_DATA")
+    chosen = (startup_files() or [None])[0] or os.environ.get("NEGLENS_DATA")
     if chosen:
         return chosen
     return DEFAULT_DATA if Path(DEFAULT_DATA).exists() else str(REPO / DEFAULT_DATA)
+
+
+def startup_files() -> list[str]:
+    """Every ``-- --data PATH`` given (``--data A --data B`` opens a comparison of the files)."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("--data", action="append", default=[])
+    args, _ = parser.parse_known_args(sys.argv[1:])
+    return list(args.data)
 
 
 def _served() -> tuple[str | None, int]:

@@ -21,7 +21,7 @@ import streamlit as st
 from analysis import workspace as ws
 from analysis.model import NegativeSet
 from dashboard import state, ui
-from dashboard.served import refused, startup_data, store_upload  # noqa: F401 (pages call session.*)
+from dashboard.served import refused, startup_data, startup_files, store_upload  # noqa: F401
 
 _VIEW = "view"
 
@@ -40,8 +40,10 @@ def view() -> state.View:
     """This session's View: read from the URL on the first run, kept in session state after.
     A ``data`` outside the data root is refused (reported, never read): the start data stays."""
     if _VIEW not in st.session_state:
-        current, problems = state.from_query(st.query_params.to_dict() | _repeated("s"),
-                                             default_data=startup_data())
+        current, problems = state.from_query(st.query_params.to_dict() | _repeated("s")
+                                             | _repeated("also"), default_data=startup_data())
+        if not {"data", "also"} & set(st.query_params.keys()):  # -- --data A --data B: compare them
+            current.files = startup_files()[1:]
         problem = refused(current.data)
         if problem:
             problems.append(f"Refused the data in the link: {problem}")

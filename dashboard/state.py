@@ -22,6 +22,8 @@ URL keys:
 ``only``    Browse: which negatives to list (``all`` / ``suspects`` / ``reviewed``)
 ``color``   Map: what colours the points
 ``judge``   Browse / Review: the judge whose kept scores the risk uses (absent: none)
+``also``    one per further mined file compared with ``data`` (several files, issue 26)
+``yardstick``  the common scorer of a file comparison (``model``, ``file:NAME``, ``pool:PATH``, ...)
 ==========  ======================================================================
 
 This module is pure Python (no streamlit), so the URL codec is tested on its own.
@@ -67,6 +69,8 @@ class View:
     only: str = "all"
     color: str = "role"
     judge: str = ""
+    files: list[str] = field(default_factory=list)   # further files compared with data
+    yardstick: str = ""
 
     def strategy_objects(self) -> list:
         """The chosen strategies, built and validated (a DataError names the bad parameter)."""
@@ -75,7 +79,7 @@ class View:
 
 _SCALARS = {"data": "data", "format": "format", "model": "model", "top_n": "top_n",
             "cross_encoder": "ce", "seed": "seed", "sample": "sample", "query": "q", "only": "only",
-            "color": "color", "judge": "judge"}
+            "color": "color", "judge": "judge", "yardstick": "yardstick"}
 
 
 def sample_size(view: View, num_queries: int) -> int:
@@ -127,6 +131,8 @@ def to_query(view: View) -> dict[str, str | list[str]]:
         if value != getattr(fresh, attr) or attr == "data":
             if value not in ("", None):
                 out[key] = str(value)
+    if view.files:
+        out["also"] = list(view.files)
     if view.strategies != fresh.strategies:
         out["s"] = [encode_strategy(name, params) for name, params in view.strategies] or ["none"]
     return out
@@ -174,6 +180,9 @@ def from_query(params: Mapping[str, str | list[str]], *, default_data: str) -> t
     if view.color not in MAP_COLOURS:
         problems.append(f"URL parameter color={view.color!r} is not one of {MAP_COLOURS}")
         view.color = "role"
+    also = params.get("also")
+    if also:
+        view.files = [also] if isinstance(also, str) else list(also)
     specs = params.get("s")
     if specs is not None:
         specs = [specs] if isinstance(specs, str) else list(specs)

@@ -21,16 +21,22 @@ SHOWN = ("negatives", "coverage", "short_queries", "mean_rank", "median_rank", "
 def register(subparsers) -> None:
     parser = subparsers.add_parser("compare", help="compare sampling strategies on one pool",
                                    description=__doc__.split("\n\n")[1])
-    parser.add_argument("pool", help="a pool file (any file analysis.formats.load reads)")
-    parser.add_argument("--strategy", action="append", required=True, metavar="NAME[:KEY=VALUE,...]",
+    parser.add_argument("pool", nargs="*", metavar="FILE",
+                        help="a pool file (any file analysis.formats.load reads); two or more "
+                             "mined files are compared side by side on one --yardstick")
+    parser.add_argument("--strategy", action="append", metavar="NAME[:KEY=VALUE,...]",
                         help="a strategy and its parameters, repeatable "
-                             "(e.g. --strategy top_k --strategy simans:a=50,b=0)")
+                             "(e.g. --strategy top_k --strategy simans:a=50,b=0); optional "
+                             "when two or more files are given")
     parser.add_argument("--num-negatives", type=int, default=None, metavar="K",
                         help="negatives per query for every strategy whose spec sets none")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     parser.add_argument("--format", help="format of POOL (default: detected)")
     add_sample_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    from analysis.cli.compare_files import add_file_options
+
+    add_file_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -50,6 +56,16 @@ def run(args) -> int:
     from analysis.measure.query_sample import sample_note
     from analysis.scoring.file_rank import candidate_counts
 
+    if len(args.pool) > 1 or args.apply:
+        from analysis.cli.compare_files import run_files
+
+        return run_files(args)
+    if not args.strategy or not args.pool:
+        from analysis.model import DataError
+
+        raise DataError("compare one file needs at least one --strategy (or give two or more "
+                        "files to compare them)", field="strategy")
+    args.pool = args.pool[0]
     labels = list(dict.fromkeys(args.strategy))
     strategies = {label: parse_spec(label, args.num_negatives) for label in labels}
     pool = load_candidates(args.pool, format=args.format, sample=args.sample, seed=args.seed)

@@ -22,7 +22,12 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "report", help="write a self-contained HTML report comparing strategies on a pool",
         description=__doc__.split("\n\n")[1])
-    parser.add_argument("input", help="a pool file, or a dataset to pool first")
+    parser.add_argument("input", nargs="+", help="a pool file, or a dataset to pool first; two or "
+                        "more mined files are reported side by side on one --yardstick")
+    parser.add_argument("--yardstick", default=None, metavar="SPEC",
+                        help="with several files: model (default), model:NAME, file:NAME, pool:PATH")
+    parser.add_argument("--miner", action="append", default=[], metavar="FILE=MINER:KEY=VALUE,...",
+                        help="with several files: how FILE was mined (prints the implied call)")
     parser.add_argument("--format", help="format of INPUT (default: detected)")
     parser.add_argument("--strategy", action="append", metavar="NAME[:KEY=VALUE,...]",
                         help="a strategy and its parameters, repeatable (default: "
@@ -39,6 +44,9 @@ def register(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if len(args.input) > 1:
+        return run_files(args)
+    args.input = args.input[0]
     from analysis.cli.compare import parse_spec
     from analysis.export.report import build_report, write_report
     from analysis.formats import load
@@ -64,5 +72,19 @@ def run(args: argparse.Namespace) -> int:
                           review=ReviewStore.for_data(args.input))
     path = write_report(args.out, report)
     print(f"wrote {path}: {len(strategies)} strategies on {len(nset.queries):,} queries "
+          f"({path.stat().st_size / 2**20:.1f} MiB, opens without network)")
+    return 0
+
+
+def run_files(args: argparse.Namespace) -> int:
+    from analysis.cli.compare_files import build
+    from analysis.export.report import write_report
+    from analysis.export.report_files import build_files_report
+
+    args.pool = args.input
+    union, _, result = build(args)
+    title = args.title if args.title != "NegLens report" else "NegLens: files compared"
+    path = write_report(args.out, build_files_report(result, title=title))
+    print(f"wrote {path}: {len(union.names)} files on {union.report.union_queries:,} queries "
           f"({path.stat().st_size / 2**20:.1f} MiB, opens without network)")
     return 0

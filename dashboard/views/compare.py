@@ -13,12 +13,18 @@ import pandas as pd
 import streamlit as st
 
 from analysis import workspace as ws
-from analysis.measure import compare
+from analysis.measure import compare, file_clusters
 from analysis.scoring.file_rank import rank_label, say_rank
 from analysis.strategies import create, registry
 from analysis.workspace import review as rv
-from dashboard import charts, embeddings, sampling, session, ui
+from dashboard import charts, embeddings, file_charts, multi, sampling, session, ui
 
+if multi.active():  # several mined files: side by side on one yardstick (issue 26)
+    from dashboard import file_compare_view
+
+    file_compare_view.render()
+    session.write_url()  # st.stop() below ends the run before app.py writes it
+    st.stop()
 view = session.view()
 st.title("Compare strategies")
 sampling.caption()
@@ -154,9 +160,9 @@ metrics = pd.concat([metrics_row(key, specs_of[name], view.seed, name) for name 
 if RANK == "file rank":  # never a column that reads as a corpus rank
     metrics = metrics.rename(columns={f"{how}_{col}": f"{how} {RANK}{among}" for how in ("mean", "median")
                                       for col, among in (("rank", ""), ("neg_rank", " among non-positives"))})
-st.dataframe(metrics.drop(columns=["strategy"]).set_index("selection"),
-             column_config={c: st.column_config.NumberColumn(format="%.3f")
-                            for c in metrics.columns if metrics[c].dtype.kind == "f"})
+shown = metrics.drop(columns=["strategy"]).set_index("selection").T.astype(float)  # metrics as rows
+st.dataframe(shown, width="stretch",  # one column per strategy: fits the page at any count
+             column_config={c: st.column_config.NumberColumn(format="%.4g") for c in shown.columns})
 st.caption("coverage: share of queries that got every negative asked for; suspect_share: "
            "negatives scoring >= 95% of the positive (NV-Retriever); distinct_share: distinct "
            "documents / negatives; max_reuse / mean_reuse: queries served by one document.")
@@ -179,9 +185,9 @@ if session.clusters() is None:
 else:
     shares = pd.concat([cluster_shares(key, specs_of[name], view.seed, name) for name in names],
                        ignore_index=True)
-    cluster_col.plotly_chart(charts.grouped_bars(
-        shares, x="cluster", y="share", group="source", x_title="document cluster (k-means)",
-        y_title="share of the strategy's negatives", title="Cluster distribution"), key="clusters")
+    st.plotly_chart(file_charts.share_heatmap(
+        file_clusters.top_shares(shares), title="Cluster distribution: share of each strategy's negatives",
+        basis="k-means"), key="clusters")
 st.download_button("Strategies (JSON)", json.dumps(
     [create(n, **p).to_json() | {"seed": view.seed} for n, p in view.strategies], indent=2),
     "strategies.json", mime="application/json")

@@ -15,7 +15,7 @@ import streamlit as st
 
 from analysis import workspace as ws
 from analysis.formats import detect_format, formats
-from dashboard import embeddings, sampling, session, ui
+from dashboard import embeddings, multi, sampling, session, ui
 
 view = session.view()
 st.title("Data")
@@ -46,6 +46,7 @@ else:
             view.data, view.format = str(saved), ""
 
 st.text(f"Dataset: {view.data}")
+multi.data_section()  # several mined files over the same queries (issue 26)
 
 # -- format and load report --------------------------------------------------------------------
 with ui.reported(f"Cannot read {view.data}"):

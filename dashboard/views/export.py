@@ -17,8 +17,14 @@ from analysis.export.settings import check_decisions, loads
 from analysis.export.training_data import FORMATS
 from analysis.false_negatives.review import ACTIONS
 from analysis.measure.query_sample import sample_note
-from dashboard import sampling, session, ui
+from dashboard import multi, sampling, session, ui
 
+if multi.active():  # several mined files: export one file's negatives, or a mix (issue 26)
+    from dashboard import file_export_view
+
+    file_export_view.render()
+    session.write_url()  # st.stop() below ends the run before app.py writes it
+    st.stop()
 view = session.view()
 st.title("Export")
 sampling.caption()

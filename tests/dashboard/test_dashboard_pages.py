@@ -59,12 +59,12 @@ def test_compare_page_rebuilds_one_strategy_when_a_parameter_changes(monkeypatch
     assert at.multiselect(key="compare_names").value == ["top_k", "range", "margin",
                                                            "topk_percpos", "simans", "random"]
     table = at.dataframe[0].value
-    assert table.loc["top_k", "negatives"] == 30 * 15
+    assert table.loc["negatives", "top_k"] == 30 * 15
     before = at.get("plotly_chart")[0].proto.spec
     at.number_input(key="param:top_k:num_negatives").set_value(5).run()
     assert_clean(at)
-    assert at.dataframe[0].value.loc["top_k", "negatives"] == 30 * 5
-    assert at.dataframe[0].value.loc["simans", "negatives"] == table.loc["simans", "negatives"]
+    assert at.dataframe[0].value.loc["negatives", "top_k"] == 30 * 5
+    assert at.dataframe[0].value.loc["negatives", "simans"] == table.loc["negatives", "simans"]
     assert at.get("plotly_chart")[0].proto.spec != before
     assert "top_k:num_negatives=5" in at.query_params["s"]
 
@@ -74,7 +74,7 @@ def test_compare_page_keeps_the_last_valid_parameters_after_a_bad_combination(mo
     at.number_input(key="param:range:range_min").set_value(500).run()   # above range_max=210
     assert not at.exception
     assert any("range_min" in w.value and "keeping the last valid" in w.value for w in at.warning)
-    assert at.dataframe[0].value.loc["range", "negatives"] > 0
+    assert at.dataframe[0].value.loc["negatives", "range"] > 0
 
 
 def test_browse_page_marks_negatives_and_the_verdict_survives_a_new_session(monkeypatch, tmp_path):
@@ -136,7 +136,7 @@ def test_a_link_reproduces_strategies_seed_and_query(monkeypatch, small_pool):
     assert at.number_input(key="param:top_k:num_negatives").value == 2
     assert at.text_input(key="param:simans:a").value == "2.0"   # nullable: derived unless set
     assert at.number_input(key="compare_seed").value == 5
-    assert at.dataframe[0].value.loc["top_k", "negatives"] == 30 * 2
+    assert at.dataframe[0].value.loc["negatives", "top_k"] == 30 * 2
     assert page(at, "browse").selectbox(key="browse_query").value == "q3"
 
 
@@ -211,6 +211,6 @@ def test_the_first_page_imports_no_model_library(tmp_path):
 
 def test_selections_do_not_depend_on_which_other_strategies_are_compared(monkeypatch, small_pool):
     at = page(open_app(monkeypatch, small_pool), "compare")
-    first = at.dataframe[0].value.loc["simans"]
+    first = at.dataframe[0].value["simans"]   # metrics as rows, one column per strategy
     at.multiselect(key="compare_names").set_value(["simans"]).run()
-    np.testing.assert_allclose(at.dataframe[0].value.loc["simans", "mean_gap"], first["mean_gap"])
+    np.testing.assert_allclose(at.dataframe[0].value.loc["mean_gap", "simans"], first["mean_gap"])

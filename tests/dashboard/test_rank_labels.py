@@ -26,7 +26,8 @@ def pages(tmp_path_factory):
         assert_clean(at)
         charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
         out[name] = {
-            "columns": [str(c) for d in at.dataframe for c in d.value.columns],
+            "columns": [str(c) for d in at.dataframe  # Compare's metrics are rows: the index too
+                        for c in [*d.value.columns, *(d.value.index if name == "compare" else [])]],
             "text": [t.value for t in at.text] + [c.value for c in at.caption],
             "radio": [o for r in at.radio for o in r.options],
             "axes": [c["layout"]["xaxis"]["title"]["text"] for c in charts],
