@@ -14,7 +14,7 @@ from __future__ import annotations
 import streamlit as st
 
 from analysis.workspace import judging as jg
-from dashboard import session, ui
+from dashboard import session, signals, ui
 
 
 def _stamp(judge: str) -> int:
@@ -67,12 +67,12 @@ def _evidence(pool_key: str, judge: str, stamp: int, has_embeddings: bool):
 
 @st.cache_resource(max_entries=2, show_spinner="Adding the judge's evidence to the risk ...")
 def _judged(pool_key: str, judge: str, stamp: int, has_embeddings: bool):
-    return jg.with_judge(session.suspects(), _evidence(pool_key, judge, stamp, has_embeddings), judge)
+    return jg.with_judge(signals.suspects(), _evidence(pool_key, judge, stamp, has_embeddings), judge)
 
 
 def suspects():
-    """``session.suspects()``, with the judge's scores and the evidence risk when they are kept."""
-    table = session.suspects()
+    """``signals.suspects()``, with the judge's scores and the evidence risk when they are kept."""
+    table = signals.suspects()
     judge = session.view().judge
     stamp = _stamp(judge)
     if not stamp:

@@ -259,7 +259,7 @@ def selections() -> dict:
     return out
 
 
-# -- clusters, suspects, reviews ------------------------------------------------------------------
+# -- clusters, reviews (the signals: dashboard/signals.py) ------------------------------------------------------------------
 @st.cache_resource(max_entries=2, show_spinner="Clustering the documents ...")
 def _clusters(args: _Args, has_embeddings: bool):
     return ws.doc_clusters(_candidates(args), _embeddings(args)[1] if has_embeddings else None)
@@ -271,30 +271,6 @@ def clusters():
     has = embeddings() is not None
     with ui.reported("Cannot cluster the documents"):
         return _clusters(_args(), has)
-
-
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _lazy_suspects(args: _Args, has_embeddings: bool):
-    return ws.lazy_suspects(_candidates(args), doc_emb=_embeddings(args)[1] if has_embeddings else None,
-                            clusters=_clusters(args, has_embeddings), bm25_index=_term_index(args))
-
-
-def lazy_suspects():
-    """The signals, per chunk of queries when a page asks (``browse_signals.LazySuspects``)."""
-    candidates()
-    has = embeddings() is not None
-    with ui.reported("Cannot compute the false-negative signals"):
-        return _lazy_suspects(_args(), has)
-
-
-def suspects():
-    """Every pool negative with its signals, risk and gap (missing chunks computed now, with a bar)."""
-    lazy = lazy_suspects()
-    with ui.reported("Cannot compute the false-negative signals"):
-        bar = None if lazy.complete else st.progress(0.0, text="Computing false-negative signals ...")
-        table = lazy.table(bar and (lambda done, total: bar.progress(
-            done / total, text=f"Computing false-negative signals: {done:,} of {total:,} chunks of queries")))
-        return table if bar is None else (bar.empty(), table)[1]
 
 
 def reviews():

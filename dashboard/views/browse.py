@@ -14,7 +14,7 @@ from analysis.false_negatives.fusion import DEFAULT_RULE, FLAG_MAX, FLAG_MIN
 from analysis.false_negatives.review import VERDICTS
 from analysis.false_negatives.signals import SIGNAL_RULES
 from analysis.scoring.file_rank import rank_label
-from dashboard import embeddings, judging, sampling, session, ui
+from dashboard import embeddings, judging, sampling, session, signals, ui
 from dashboard.state import BROWSE_FILTERS
 
 view = session.view()
@@ -22,9 +22,9 @@ st.title("Browse")
 sampling.caption()
 candidates = session.candidates()
 rank = rank_label(candidates)  # "file rank" on a scored file's own candidates
-signals_of = session.lazy_suspects()  # per chunk of queries, when shown
+signals_of = signals.lazy_suspects()  # per chunk of queries, when shown
 # a judge's kept scores change the risk of every negative: then the whole judged table is used
-judged = judging.suspects() if judging.scores() is not None else None
+judged_table = judging.suspects() if judging.scores() is not None else None
 store = session.reviews()
 with ui.reported("Cannot read the review decisions"):
     decisions = store.all()
@@ -40,10 +40,10 @@ view.only = right.radio("Show", BROWSE_FILTERS, horizontal=True, key="browse_onl
                         format_func={"all": "all", "suspects": "suspects only",
                                      "reviewed": "reviewed only"}.get,
                         help="Filters the query list and the negatives shown.")
-if judged is not None:
-    table = judged
+if judged_table is not None:
+    table = judged_table
 else:
-    table = session.suspects() if view.only == "suspects" else signals_of.known()
+    table = signals.suspects() if view.only == "suspects" else signals_of.known()
 queries = ws.query_list(candidates, table, decisions, only=view.only, search=search)
 if queries.empty:
     st.info("No query matches: widen the search or show all.")
@@ -81,22 +81,22 @@ for _, row in positives.iterrows():
                     f"{judging.of(view.query, row['did'])}", row["document"])
 
 # -- its negatives -----------------------------------------------------------------------------
-shown = judged if judged is not None else signals_of.for_query(view.query)
-negatives = ws.query_negatives(candidates, shown, decisions, view.query, only=view.only)
-signals = [c for c in negatives.columns if c.endswith("_score") and c != "score"]
+with_signals = judged_table if judged_table is not None else signals_of.for_query(view.query)
+negatives = ws.query_negatives(candidates, with_signals, decisions, view.query, only=view.only)
+signal_cols = [c for c in negatives.columns if c.endswith("_score") and c != "score"]
 st.subheader(f"Negatives ({len(negatives)})")
 with st.expander("What the signals mean"):
-    for name in [s.removesuffix("_score") for s in signals] + ["risk"]:
+    for name in [s.removesuffix("_score") for s in signal_cols] + ["risk"]:
         st.text(f"{name}: {SIGNAL_RULES[name]}")
 if session.can_embed() and session.embeddings() is None:
     with st.expander("More signals: near duplicates and document clusters (need embeddings)"):
         embeddings.offer("the near-duplicate signal and the document clusters", key="browse_encode")
 judged = [c for c in ("judge",) if c in negatives]  # the judge's score, once it has scored
-shown = negatives[["did", "rank", "score", "gap", *judged, "risk", "verdict", *signals, "is_suspect",
+shown = negatives[["did", "rank", "score", "gap", *judged, "risk", "verdict", *signal_cols, "is_suspect",
                    "document"]].rename(columns={"rank": rank})
 config = {c: st.column_config.ProgressColumn(c.removesuffix("_score"), min_value=0.0, max_value=1.0,
                                              format="%.2f", width="small")
-          for c in signals}
+          for c in signal_cols}
 config["risk"] = st.column_config.NumberColumn(
     "risk", format="percent", width="small",
     help="probability that the negative is a false negative; flagged at >= 15%; with a judge "
