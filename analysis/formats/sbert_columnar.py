@@ -169,8 +169,15 @@ def _merge_repeats(qcol: np.ndarray, dcol: np.ndarray, label: np.ndarray, score:
 def _merge_one(first: int, at: int, label: np.ndarray, score: np.ndarray, names: tuple,
                width: int) -> list[dict]:
     qids, dids, qcol, dcol, file = names
-    row, row_first = at // width + 1, first // width + 1
     where = f"query {qids[qcol[at]]!r}, document {dids[dcol[at]]!r}"
+    return merge_repeat(where, first, at, label, score, at // width + 1, first // width + 1, file)
+
+
+def merge_repeat(where: str, first: int, at: int, label: np.ndarray, score: np.ndarray,
+                 row: int, row_first: int, file: str) -> list[dict]:
+    """The row reader's rules for a pair met again (pair ``at`` repeats pair ``first``, in
+    place): a positive wins, a missing score is filled, another score keeps the first; the
+    warnings, on line ``row``."""
     out = []
     if label[at] != label[first]:
         out.append(f"{where} is a positive on one line and a negative on another "

@@ -12,13 +12,13 @@ a document twice in one row, so only those rows are hashed (a mined file has alm
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from analysis.formats.columnar.dictionary import TextDictionary
+from analysis.formats.sbert_columnar import merge_repeat
 from analysis.model import RANK_UNKNOWN
 
 PAIRS_FILE, QUERIES_FILE, DOCS_FILE, META_FILE = "pairs.arrow", "queries.arrow", "docs.arrow", "meta.json"
@@ -118,16 +118,4 @@ def _merge_one(first, at, label, score, row_q, dcode, lines, width, names, file)
     blank lines make them differ from row numbers)."""
     row, row_first = int(lines[at // width]), int(lines[first // width])
     where = f"query {names('q', row_q[at // width])!r}, document {names('d', dcode[at])!r}"
-    out = []
-    if label[at] != label[first]:
-        out.append(f"{where} is a positive on one line and a negative on another "
-                   f"(lines {row_first} and {row}); kept as a positive")
-        label[first] = 1
-    new, old = float(score[at]), float(score[first])
-    if not math.isnan(new):
-        if math.isnan(old):
-            score[first] = new
-        elif np.float32(old) != np.float32(new):
-            out.append(f"{where} has score {new} here and {old} on line {row_first}; "
-                       "the first is kept")
-    return [{"file": file, "line": row, "reason": reason} for reason in out]
+    return merge_repeat(where, first, at, label, score, row, row_first, file)
