@@ -140,7 +140,12 @@ def child(name: str, path: Path, max_rss_gib: float = 12.0) -> dict:
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=REPO,
                             env={**__import__("os").environ, "NEGLENS_CACHE_DIR": "/tmp/neglens-open-mined"})
-    killed = _watch(proc, max_rss_gib)
+    return child_figures(proc, _watch(proc, max_rss_gib), max_rss_gib, tail=1500)
+
+
+def child_figures(proc, killed: bool, max_rss_gib: float, *, tail: int) -> dict:
+    """The ``FIG {...}`` lines a measured child printed, with ``error`` when it was killed past
+    ``max_rss_gib`` or failed (the last ``tail`` characters of its stderr)."""
     stdout, stderr = proc.communicate()
     figs = {}
     for line in stdout.splitlines():
@@ -149,7 +154,7 @@ def child(name: str, path: Path, max_rss_gib: float = 12.0) -> dict:
     if killed:
         figs["error"] = f"killed: RSS passed {max_rss_gib} GiB"
     elif proc.returncode:
-        figs["error"] = stderr[-1500:]
+        figs["error"] = stderr[-tail:]
     return figs
 
 

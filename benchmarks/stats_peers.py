@@ -112,22 +112,13 @@ def _child_code(name: str, path: Path, shards: Path) -> str:
 
 
 def child(name: str, path: Path, shards: Path, max_rss_gib: float) -> dict:
-    from open_mined import _watch
+    from open_mined import _watch, child_figures
 
     proc = subprocess.Popen([sys.executable, "-c", _child_code(name, path, shards)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)
     killed = _watch_tree(proc, max_rss_gib) if name.startswith("neglens") else _watch(proc, max_rss_gib)
-    stdout, stderr = proc.communicate()
-    figs: dict = {}
-    for line in stdout.splitlines():
-        if line.startswith("FIG"):
-            figs.update(eval(line[4:]))  # our own child's dict literal
-    if killed:
-        figs["error"] = f"killed: RSS passed {max_rss_gib} GiB"
-    elif proc.returncode:
-        figs["error"] = stderr[-800:]
-    return figs
+    return child_figures(proc, killed, max_rss_gib, tail=800)
 
 
 def _watch_tree(proc, max_rss_gib: float) -> bool:
