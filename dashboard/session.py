@@ -259,7 +259,7 @@ def selections() -> dict:
     return out
 
 
-# -- clusters, reviews (the signals: dashboard/signals.py) ------------------------------------------------------------------
+# -- clusters, reviews (the signals: dashboard/signals.py) -------------------------------------
 @st.cache_resource(max_entries=2, show_spinner="Clustering the documents ...")
 def _clusters(args: _Args, has_embeddings: bool):
     return ws.doc_clusters(_candidates(args), _embeddings(args)[1] if has_embeddings else None)

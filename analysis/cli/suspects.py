@@ -112,20 +112,10 @@ def with_judges(nset, table, judges, doc_emb):
     """``table`` with each judge's score and the evidence risk (see the module docstring)."""
     from analysis.cli.fn_share import print_plans
     from analysis.false_negatives.evidence import judge_column, pool_evidence
-    from analysis.false_negatives.fn_share import evidence_risk
-
-    import numpy as np
-    import pandas as pd
+    from analysis.false_negatives.fn_share import evidence_risk, with_evidence_risk
 
     print_plans(nset, judges)
     evidence = evidence_risk(pool_evidence(nset, judges=judges, doc_embeddings=doc_emb))
     columns = [judge_column(j) for j in judges]
-    keyed = evidence.set_index(["qid", "did"])[["risk", "is_suspect", *columns]]
-    key = pd.MultiIndex.from_arrays([table["qid"].astype(str), table["did"].astype(str)])
-    found = keyed.reindex(key)
-    table = table.assign(**{c: found[c].to_numpy() for c in columns})
-    known = found["risk"].notna().to_numpy()   # rows outside the evidence keep their prior risk
-    table["risk"] = np.where(known, found["risk"].to_numpy(dtype=float), table["risk"])
-    table["is_suspect"] = np.where(known, found["is_suspect"].fillna(False).to_numpy(dtype=bool),
-                                   table["is_suspect"])
+    table = with_evidence_risk(table, evidence, columns)
     return table, columns

@@ -163,3 +163,20 @@ def evidence_risk(evidence: pd.DataFrame, rule=None, *,
     risk = calibrate(logit, negatives, share, rule.slope)
     return evidence.assign(risk_logit=logit, risk=risk,
                            is_suspect=flag_top(logit, negatives, share, rule.flag_of_share))
+
+
+def with_evidence_risk(signals: pd.DataFrame, risked: pd.DataFrame,
+                       columns: list[str]) -> pd.DataFrame:
+    """``signals`` (one row per candidate, with ``risk`` / ``is_suspect``) with ``risk`` and
+    ``is_suspect`` taken from :func:`evidence_risk`'s ``risked`` table and its ``columns`` (the
+    judges' scores) added; a row outside the evidence keeps its prior risk. What ``suspects
+    --judge`` writes and Browse shows."""
+    keyed = risked.set_index(["qid", "did"])[["risk", "is_suspect", *columns]]
+    found = keyed.reindex(pd.MultiIndex.from_arrays([signals["qid"].astype(str),
+                                                     signals["did"].astype(str)]))
+    known = found["risk"].notna().to_numpy()
+    out = signals.assign(**{c: found[c].to_numpy() for c in columns})
+    out["risk"] = np.where(known, found["risk"].to_numpy(dtype=np.float64), out["risk"])
+    out["is_suspect"] = np.where(known, found["is_suspect"].fillna(False).to_numpy(dtype=bool),
+                                 out["is_suspect"])
+    return out

@@ -157,16 +157,9 @@ def with_judge(signals: pd.DataFrame, table: pd.DataFrame, judge: str) -> pd.Dat
     ``table`` holding the judge, as ``suspects --judge`` writes them; a row outside the
     evidence keeps its prior risk."""
     from analysis.false_negatives.evidence import judge_column
-    from analysis.false_negatives.fn_share import evidence_risk
+    from analysis.false_negatives.fn_share import evidence_risk, with_evidence_risk
 
-    risked = evidence_risk(table)
-    keyed = risked.set_index(["qid", "did"])[["risk", "is_suspect", judge_column(judge)]]
-    found = keyed.reindex(pd.MultiIndex.from_arrays([signals["qid"].astype(str),
-                                                     signals["did"].astype(str)]))
-    known = found["risk"].notna().to_numpy()
-    out = signals.copy()
-    out[JUDGE_COLUMN] = found[judge_column(judge)].to_numpy(dtype=np.float32)
-    out["risk"] = np.where(known, found["risk"].to_numpy(dtype=np.float64), out["risk"])
-    out["is_suspect"] = np.where(known, found["is_suspect"].fillna(False).to_numpy(dtype=bool),
-                                 out["is_suspect"])
+    column = judge_column(judge)
+    out = with_evidence_risk(signals, evidence_risk(table), [column])
+    out[JUDGE_COLUMN] = out.pop(column).to_numpy(dtype=np.float32)
     return out
